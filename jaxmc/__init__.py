@@ -1,0 +1,12 @@
+"""jaxmc: PyMC-syntax Bayesian models and their NUTS sampler, compiled into one JAX program."""
+
+from jaxmc import config  # noqa: F401  (enables float64 before anything else touches JAX)
+from jaxmc import math
+from jaxmc.config import floatX, set_floatX
+from jaxmc.distributions import *  # noqa: F401,F403
+from jaxmc.distributions import transforms
+from jaxmc.forward import draw
+from jaxmc.logprob import logcdf, logp
+from jaxmc.model import Data, Deterministic, Model, Potential, modelcontext, set_data
+
+__version__ = "0.1.0"

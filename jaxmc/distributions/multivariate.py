@@ -1,0 +1,3 @@
+"""multivariate distributions (filled in by the catalogue work)."""
+
+__all__: list[str] = []

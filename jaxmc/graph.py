@@ -1,0 +1,417 @@
+"""Symbolic graph: a light node (op, inputs, static shape) that model expressions are built from.
+
+A `TensorVariable` is either a leaf (a random variable, a data container) or the result of applying a
+jax.numpy callable to other nodes and constants. `evaluate` turns a set of outputs into arrays, given values
+for the leaves; numpy functions called on nodes (`np.exp(x)`, `np.dot(X, m)`) build nodes too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_counter = itertools.count()
+
+
+class TensorVariable:
+    """A node of a model graph.
+
+    kind: "op" (op applied to inputs), "rv" (a random variable), "data" (a `pm.Data` container or observed
+    values) or "det" (a named deterministic, identity over its single input).
+    """
+
+    __array_priority__ = 1000
+
+    def __init__(self, op, inputs, aval, kind="op", name=None):
+        self.op: Callable | None = op
+        self.inputs: tuple[TensorVariable, ...] = tuple(inputs)
+        self.aval: jax.ShapeDtypeStruct = aval
+        self.kind = kind
+        self.name = name
+        self.id = next(_counter)
+        # set for kind == "rv": the distribution instance that owns this variable
+        self.owner = None
+
+    # --- static facts -------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.aval.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.aval.shape)
+
+    @property
+    def dtype(self):
+        return self.aval.dtype
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.aval.shape, dtype=int))
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError(f"len() of a scalar variable {self._label()}")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError(f"iteration over a scalar variable {self._label()}")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self):
+        raise TypeError(
+            f"The truth value of a model variable {self._label()} is not known while building the model; "
+            "use pm.math.switch(cond, a, b) (or pm.math.where) instead of Python `if`/`and`/`or`."
+        )
+
+    def _label(self):
+        return repr(self.name) if self.name else f"<{self.kind} shape={self.shape}>"
+
+    def __repr__(self):
+        if self.name:
+            return f"{self.name} ~ {type(self.owner).__name__}" if self.kind == "rv" else f"{self.name}"
+        return f"TensorVariable(shape={self.shape}, dtype={self.dtype})"
+
+    def __hash__(self):
+        return self.id
+
+    # --- evaluation ---------------------------------------------------------------------------------
+    def eval(self, values: dict | None = None):
+        """Evaluate with values for the leaves (by variable or name); data take their current values."""
+        from jaxmc.forward import eval_node
+
+        return eval_node(self, values or {})
+
+    # --- arithmetic ----------------------------------------------------------------------------------
+    def __add__(self, o):
+        return apply(jnp.add, self, o)
+
+    def __radd__(self, o):
+        return apply(jnp.add, o, self)
+
+    def __sub__(self, o):
+        return apply(jnp.subtract, self, o)
+
+    def __rsub__(self, o):
+        return apply(jnp.subtract, o, self)
+
+    def __mul__(self, o):
+        return apply(jnp.multiply, self, o)
+
+    def __rmul__(self, o):
+        return apply(jnp.multiply, o, self)
+
+    def __truediv__(self, o):
+        return apply(jnp.true_divide, self, o)
+
+    def __rtruediv__(self, o):
+        return apply(jnp.true_divide, o, self)
+
+    def __floordiv__(self, o):
+        return apply(jnp.floor_divide, self, o)
+
+    def __rfloordiv__(self, o):
+        return apply(jnp.floor_divide, o, self)
+
+    def __mod__(self, o):
+        return apply(jnp.mod, self, o)
+
+    def __rmod__(self, o):
+        return apply(jnp.mod, o, self)
+
+    def __pow__(self, o):
+        return apply(jnp.power, self, o)
+
+    def __rpow__(self, o):
+        return apply(jnp.power, o, self)
+
+    def __matmul__(self, o):
+        return apply(jnp.matmul, self, o)
+
+    def __rmatmul__(self, o):
+        return apply(jnp.matmul, o, self)
+
+    def __neg__(self):
+        return apply(jnp.negative, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return apply(jnp.abs, self)
+
+    def __invert__(self):
+        return apply(jnp.invert, self)
+
+    def __and__(self, o):
+        return apply(jnp.logical_and, self, o)
+
+    __rand__ = __and__
+
+    def __or__(self, o):
+        return apply(jnp.logical_or, self, o)
+
+    __ror__ = __or__
+
+    def __xor__(self, o):
+        return apply(jnp.logical_xor, self, o)
+
+    # comparisons (== and != keep identity semantics, as in PyTensor: use pm.math.eq / neq)
+    def __lt__(self, o):
+        return apply(jnp.less, self, o)
+
+    def __le__(self, o):
+        return apply(jnp.less_equal, self, o)
+
+    def __gt__(self, o):
+        return apply(jnp.greater, self, o)
+
+    def __ge__(self, o):
+        return apply(jnp.greater_equal, self, o)
+
+    def __eq__(self, o):
+        return self is o
+
+    # --- indexing -------------------------------------------------------------------------------------
+    def __getitem__(self, idx):
+        if not isinstance(idx, tuple):
+            idx = (idx,)
+        parts = []
+        for i in idx:
+            if isinstance(i, TensorVariable) and i.dtype == np.bool_:
+                raise IndexError(
+                    f"Boolean masks that are model variables or pm.Data cannot index {self._label()}: the "
+                    "result's length would depend on the data. Index with a numpy boolean array, or with "
+                    "integer indices (np.flatnonzero(mask)) stored in pm.Data."
+                )
+            if isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype == np.bool_:
+                i = np.nonzero(np.asarray(i))
+                parts.extend(i)
+                continue
+            parts.append(i)
+        out = apply(_getitem, self, tuple(parts))
+        out.is_getitem = True
+        return out
+
+    # --- methods (numpy-like) --------------------------------------------------------------------------
+    @property
+    def T(self):
+        return apply(jnp.transpose, self)
+
+    def transpose(self, *axes):
+        return apply(jnp.transpose, self, axes or None)
+
+    def sum(self, axis=None, keepdims=False):
+        return apply(jnp.sum, self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return apply(jnp.prod, self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return apply(jnp.mean, self, axis=axis, keepdims=keepdims)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        return apply(jnp.std, self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        return apply(jnp.var, self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def max(self, axis=None, keepdims=False):
+        return apply(jnp.max, self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return apply(jnp.min, self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        return apply(jnp.cumsum, self, axis=axis)
+
+    def cumprod(self, axis=None):
+        return apply(jnp.cumprod, self, axis=axis)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return apply(jnp.reshape, self, tuple(int(s) for s in shape))
+
+    def flatten(self):
+        return apply(jnp.ravel, self)
+
+    ravel = flatten
+
+    def squeeze(self, axis=None):
+        return apply(jnp.squeeze, self, axis=axis)
+
+    def dot(self, o):
+        return apply(jnp.dot, self, o)
+
+    def astype(self, dtype):
+        return apply(lambda x: x.astype(dtype), self)
+
+    def dimshuffle(self, *pattern):
+        """PyTensor's dimshuffle: a permutation of axes with 'x' for new broadcastable axes."""
+        if len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
+            pattern = tuple(pattern[0])
+        kept = [p for p in pattern if p != "x"]
+        dropped = [a for a in range(self.ndim) if a not in kept]
+
+        def f(x):
+            x = jnp.squeeze(x, axis=tuple(dropped)) if dropped else x
+            order = sorted(kept)
+            x = jnp.transpose(x, [order.index(p) for p in kept])
+            for i, p in enumerate(pattern):
+                if p == "x":
+                    x = jnp.expand_dims(x, i)
+            return x
+
+        return apply(f, self)
+
+    # --- numpy protocol --------------------------------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if kwargs.get("out") is not None:
+            return NotImplemented
+        kwargs.pop("out", None)
+        if method == "__call__":
+            fn = _UFUNC_ALIASES.get(ufunc.__name__) or getattr(jnp, ufunc.__name__, None)
+            if fn is None:
+                return NotImplemented
+            return apply(fn, *inputs, **kwargs)
+        if method == "reduce":
+            fn = _UFUNC_REDUCE.get(ufunc.__name__)
+            if fn is None:
+                return NotImplemented
+            return apply(fn, *inputs, **kwargs)
+        return NotImplemented
+
+    def __array_function__(self, func, types, args, kwargs):
+        fn = getattr(jnp, func.__name__, None)
+        if fn is None:
+            return NotImplemented
+        return apply(fn, *args, **kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"Model variable {self._label()} has no value while the model is being built. Use pm.math "
+            "or numpy functions on it to build expressions; to get a value use pm.draw(var) or "
+            "var.eval()."
+        )
+
+
+_UFUNC_ALIASES = {"absolute": jnp.abs, "conjugate": jnp.conj}
+_UFUNC_REDUCE = {"add": jnp.sum, "multiply": jnp.prod, "maximum": jnp.max, "minimum": jnp.min,
+                 "logical_and": jnp.all, "logical_or": jnp.any}
+
+
+def _getitem(x, idx):
+    return x[idx]
+
+
+def _is_node(x) -> bool:
+    return isinstance(x, TensorVariable)
+
+
+def apply(fn: Callable, *args, **kwargs) -> Any:
+    """Apply a jax.numpy callable to a mix of nodes and constants; returns a node (or a value if no nodes)."""
+    leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_node)
+    dyn = [i for i, leaf in enumerate(leaves) if _is_node(leaf)]
+    if not dyn:
+        return fn(*args, **kwargs)
+    static = list(leaves)
+
+    def op(*vals):
+        filled = list(static)
+        for i, v in zip(dyn, vals):
+            filled[i] = v
+        a, k = jax.tree_util.tree_unflatten(treedef, filled)
+        return fn(*a, **k)
+
+    inputs = [leaves[i] for i in dyn]
+    try:
+        aval = jax.eval_shape(op, *[n.aval for n in inputs])
+    except Exception as err:  # turn shape errors into a readable message
+        shapes = ", ".join(f"{n._label()} with shape {n.shape}" for n in inputs)
+        name = getattr(fn, "__name__", str(fn))
+        raise ValueError(f"Cannot apply {name} to {shapes}: {_short(err)}") from None
+    if not isinstance(aval, jax.ShapeDtypeStruct):
+        # multiple outputs: one node per output
+        outs, out_tree = jax.tree_util.tree_flatten(aval)
+        whole = TensorVariable(op, inputs, jax.ShapeDtypeStruct((), jnp.float32), kind="multi")
+        whole.aval_tree = aval
+        nodes = [TensorVariable(_pick(j, out_tree), [whole], a) for j, a in enumerate(outs)]
+        return jax.tree_util.tree_unflatten(out_tree, nodes)
+    return TensorVariable(op, inputs, aval)
+
+
+def _pick(j, tree):
+    def f(value):
+        return jax.tree_util.tree_leaves(value)[j]
+
+    return f
+
+
+def _short(err) -> str:
+    msg = str(err).strip().splitlines()
+    return msg[0] if msg else type(err).__name__
+
+
+def as_node_or_array(x):
+    """Nodes pass through; pandas and lists become numpy arrays."""
+    if _is_node(x):
+        return x
+    if hasattr(x, "to_numpy"):
+        x = x.to_numpy()
+    return np.asarray(x) if not isinstance(x, jax.Array) else x
+
+
+def aval_of(x) -> jax.ShapeDtypeStruct:
+    if _is_node(x):
+        return x.aval
+    x = jnp.asarray(x)
+    return jax.ShapeDtypeStruct(x.shape, x.dtype)
+
+
+def toposort(outputs) -> list[TensorVariable]:
+    """Nodes reachable from outputs, inputs before the nodes that use them (iterative, any depth)."""
+    order, seen = [], set()
+    stack = [(n, False) for n in outputs if _is_node(n)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        stack.append((node, True))
+        for inp in reversed(node.inputs):
+            if inp.id not in seen:
+                stack.append((inp, False))
+    return order
+
+
+def ancestors(outputs, kinds=("rv", "data")) -> list[TensorVariable]:
+    """Leaves of the given kinds that outputs depend on."""
+    return [n for n in toposort(outputs) if n.kind in kinds]
+
+
+def evaluate(outputs, env: dict) -> list:
+    """Values of outputs (nodes or constants), given `env` {leaf node: value}; env is extended in place
+    with every intermediate node so that repeated calls share work."""
+    for node in toposort(outputs):
+        if node in env:
+            continue
+        if node.kind in ("rv", "data"):
+            raise KeyError(node)
+        env[node] = node.op(*[env[i] for i in node.inputs])
+    return [env[o] if _is_node(o) else o for o in outputs]
+
+
+def find_leaf(root, name):
+    for n in toposort([root]):
+        if n.name == name and n.kind in ("rv", "data"):
+            return n
+    raise KeyError(f"{root._label()} does not depend on a variable named {name!r}")

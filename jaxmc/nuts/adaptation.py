@@ -1,0 +1,326 @@
+"""Warm-up adaptation of step size and diagonal mass matrix: nutpie's (default) and Stan's schemes.
+
+Each scheme is an :class:`Adaptation` of pure functions keyed by the step index, so one compiled
+program serves warm-up and sampling.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import dual_averaging as da
+from . import welford
+from .integrator import LogDensityFn
+from .nuts import HMCState, NUTSInfo
+from .step_size import nutpie_init_step_size, stan_init_step_size
+
+Array = jax.Array
+
+# nuts-rs clips the mass-matrix variances to this range
+VARIANCE_CLIP = (1e-20, 1e20)
+
+
+class Adaptation(NamedTuple):
+    """``init(key, hmc_state) -> (adapt_state, step_size, inv_mass)``;
+    ``update(adapt_state, key, step_index, hmc_state, info, step_size, inv_mass)
+    -> (adapt_state, step_size, inv_mass)`` (call only while ``step_index < num_tune``; at the last
+    tuning step the step size becomes ``step_size_bar``); ``step_size_bar(adapt_state)``."""
+
+    init: Callable
+    update: Callable
+    step_size_bar: Callable
+
+
+def _tree_where(pred, a, b):
+    return jax.tree_util.tree_map(lambda x, y: jnp.where(pred, x, y), a, b)
+
+
+# --------------------------------------------------------------------------------------------
+# nutpie (nuts-rs) gradient-based diagonal adaptation
+# --------------------------------------------------------------------------------------------
+
+
+class NutpieSchedule(NamedTuple):
+    """nuts-rs ``EuclideanAdaptOptions`` defaults, resolved for a given ``num_tune``."""
+
+    early_end: int  # draws before this use the early switch frequency
+    final_window: int  # draws from here on keep the mass matrix fixed
+    switch_freq: int = 80
+    early_switch_freq: int = 10
+    update_freq: int = 1
+
+
+def nutpie_schedule(
+    num_tune: int,
+    early_window: float = 0.3,
+    step_size_window: float = 0.15,
+    mass_matrix_switch_freq: int = 80,
+    early_mass_matrix_switch_freq: int = 10,
+    mass_matrix_update_freq: int = 1,
+) -> NutpieSchedule:
+    step_window = int(step_size_window * num_tune)
+    return NutpieSchedule(
+        early_end=int(early_window * num_tune),
+        final_window=max(num_tune - step_window, 0),
+        switch_freq=mass_matrix_switch_freq,
+        early_switch_freq=early_mass_matrix_switch_freq,
+        update_freq=mass_matrix_update_freq,
+    )
+
+
+class NutpieAdaptState(NamedTuple):
+    """Foreground/background running variances of draws and gradients, plus dual averaging."""
+
+    dual_avg: da.DualAveragingState
+    draw: welford.WelfordState
+    grad: welford.WelfordState
+    draw_bg: welford.WelfordState
+    grad_bg: welford.WelfordState
+    has_initial_mass_matrix: Array  # True until the mass matrix is first changed
+    last_update: Array
+
+
+def _inv_mass_from_grad(grad: Array) -> Array:
+    """nuts-rs' initial variance: ``1 / |grad|`` clipped; non-finite entries become 1."""
+    var = 1.0 / jnp.clip(jnp.abs(grad), *VARIANCE_CLIP)
+    return jnp.where(jnp.isfinite(var), var, jnp.ones_like(var))
+
+
+def _inv_mass_from_draws_grads(draw_var: Array, grad_var: Array, previous: Array) -> Array:
+    """``sqrt(var(draws) / var(grads))`` clipped; non-finite or zero entries keep ``previous``."""
+    var = jnp.sqrt(draw_var / grad_var)
+    ok = jnp.isfinite(var) & (var != 0)
+    return jnp.where(ok, jnp.clip(var, *VARIANCE_CLIP), previous)
+
+
+def nutpie_adaptation(
+    logdensity_fn: LogDensityFn,
+    num_tune: int,
+    target_accept: float = 0.8,
+    initial_step: float = 0.1,
+    schedule: NutpieSchedule | None = None,
+) -> Adaptation:
+    """nutpie / nuts-rs default adaptation (``DiagGradNutsSettings``).
+
+    * Init: the variance estimate is ``1 / |grad|`` at the initial point, which also seeds the
+      running variances; the step size is searched from ``initial_step`` (see
+      :func:`~jaxmc.nuts.step_size.nutpie_init_step_size`).
+    * For draws before ``final_window`` (the last 15% of tuning keep the mass matrix fixed), the
+      draw and its gradient enter a foreground and a background running variance (skipped when
+      the draw did not move, or for a divergent draw within 4 steps of the start). When the
+      background holds ``switch_freq`` draws (10 in the first 30% of tuning, then 80) and enough
+      mass-matrix draws remain, it replaces the foreground and a new background starts. The
+      variance is set to ``sqrt(var(draws) / var(grads))`` after every draw (foreground of 3+).
+    * Step size: dual averaging on the mean acceptance rate; once no more switches can happen it
+      uses nutpie's symmetric acceptance statistic. The first time the mass matrix changes the
+      step size is searched again and dual averaging restarts.
+    """
+    sched = nutpie_schedule(num_tune) if schedule is None else schedule
+
+    def init(key: Array, hmc: HMCState):
+        dtype = hmc.position.dtype
+        shape = hmc.position.shape
+        first = lambda x: welford.update(welford.init(shape, dtype), x)  # noqa: E731
+        inv_mass = _inv_mass_from_grad(hmc.logdensity_grad)
+        step_size, found = nutpie_init_step_size(
+            logdensity_fn, key, hmc, inv_mass, jnp.asarray(initial_step, dtype), target_accept
+        )
+        dual_avg = da.init(jnp.where(found, step_size, jnp.asarray(initial_step, dtype)))
+        state = NutpieAdaptState(
+            dual_avg,
+            first(hmc.position),
+            first(hmc.logdensity_grad),
+            first(hmc.position),
+            first(hmc.logdensity_grad),
+            jnp.bool_(True),
+            jnp.int32(0),
+        )
+        return state, step_size, inv_mass
+
+    def update(state: NutpieAdaptState, key, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
+        draw = jnp.asarray(step_index, jnp.int32)
+        dtype = hmc.position.dtype
+        in_mass_phase = draw < sched.final_window
+        is_early = draw < sched.early_end
+        switch_freq = jnp.where(is_early, sched.early_switch_freq, sched.switch_freq)
+
+        idx = info.index_in_trajectory
+        is_good = jnp.where(info.diverging, jnp.abs(idx) > 4, idx != 0)
+        add = in_mass_phase & is_good
+        fg_draw = welford.update(state.draw, hmc.position, add)
+        fg_grad = welford.update(state.grad, hmc.logdensity_grad, add)
+        bg_draw = welford.update(state.draw_bg, hmc.position, add)
+        bg_grad = welford.update(state.grad_bg, hmc.logdensity_grad, add)
+
+        could_switch = bg_draw.count >= switch_freq
+        is_late = switch_freq + draw > sched.final_window
+        switch = in_mass_phase & could_switch & ~is_late
+        empty = welford.init(hmc.position.shape, dtype)
+        fg_draw = _tree_where(switch, bg_draw, fg_draw)
+        fg_grad = _tree_where(switch, bg_grad, fg_grad)
+        bg_draw = _tree_where(switch, empty, bg_draw)
+        bg_grad = _tree_where(switch, empty, bg_grad)
+
+        want_update = switch | (draw - state.last_update >= sched.update_freq)
+        did_change = in_mass_phase & want_update & (fg_draw.count >= 3)
+        _, draw_var = welford.final(fg_draw)
+        _, grad_var = welford.final(fg_grad)
+        new_inv_mass = jnp.where(
+            did_change, _inv_mass_from_draws_grads(draw_var, grad_var, inv_mass), inv_mass
+        )
+        last_update = jnp.where(did_change, draw, state.last_update)
+
+        late = ~in_mass_phase | is_late
+        accept = jnp.where(late, info.acceptance_rate_sym, info.acceptance_rate)
+        dual_avg = da.update(state.dual_avg, accept, target_accept)
+        new_step = jnp.where(draw == num_tune - 1, da.final(dual_avg), da.current(dual_avg))
+
+        reinit = did_change & state.has_initial_mass_matrix
+
+        def search(_):
+            eps, found = nutpie_init_step_size(
+                logdensity_fn, key, hmc, new_inv_mass, jnp.asarray(initial_step, dtype), target_accept
+            )
+            return eps, _tree_where(found, da.init(eps), dual_avg)
+
+        new_step, dual_avg = jax.lax.cond(reinit, search, lambda _: (new_step, dual_avg), None)
+        new_state = NutpieAdaptState(
+            dual_avg,
+            fg_draw,
+            fg_grad,
+            bg_draw,
+            bg_grad,
+            state.has_initial_mass_matrix & ~did_change,
+            last_update,
+        )
+        return new_state, new_step.astype(dtype), new_inv_mass
+
+    def step_size_bar(state: NutpieAdaptState):
+        return da.final(state.dual_avg)
+
+    return Adaptation(init, update, step_size_bar)
+
+
+# --------------------------------------------------------------------------------------------
+# Stan windowed adaptation
+# --------------------------------------------------------------------------------------------
+
+
+class StanSchedule(NamedTuple):
+    """Resolved Stan windows: the metric is learned for ``window_start <= i < window_stop`` and
+    updated at the steps listed in ``window_ends``."""
+
+    window_start: int
+    window_stop: int
+    window_ends: tuple[int, ...]
+
+
+def stan_schedule(
+    num_tune: int, init_buffer: int = 75, term_buffer: int = 50, base_window: int = 25
+) -> StanSchedule:
+    """Stan's ``windowed_adaptation`` (including its rescaling when ``num_tune`` is short)."""
+    if num_tune < 20:  # Stan: "No adaptation will take place"
+        return StanSchedule(0, 0, ())
+    if init_buffer + base_window + term_buffer > num_tune:
+        init_buffer = int(0.15 * num_tune)
+        term_buffer = int(0.1 * num_tune)
+        base_window = num_tune - (init_buffer + term_buffer)
+    last = num_tune - term_buffer - 1
+    window_size = base_window
+    next_window = init_buffer + window_size - 1
+    ends = []
+    for counter in range(num_tune):
+        if counter == next_window:
+            ends.append(counter)
+            if next_window == last:
+                continue
+            window_size *= 2
+            next_window = counter + window_size
+            if next_window != last and next_window + 2 * window_size >= num_tune - term_buffer:
+                next_window = last
+    return StanSchedule(init_buffer, num_tune - term_buffer, tuple(ends))
+
+
+class StanAdaptState(NamedTuple):
+    """Dual averaging plus the running variance of the current slow window."""
+
+    dual_avg: da.DualAveragingState
+    draw: welford.WelfordState
+
+
+def stan_adaptation(
+    logdensity_fn: LogDensityFn,
+    num_tune: int,
+    target_accept: float = 0.8,
+    initial_step: float = 1.0,
+    schedule: StanSchedule | None = None,
+) -> Adaptation:
+    """Stan's windowed adaptation for ``diag_e`` NUTS.
+
+    Unit mass matrix and :func:`~jaxmc.nuts.step_size.stan_init_step_size` at init; dual averaging
+    at every tuning step; at each slow-window end the variance becomes
+    ``n/(n+5) * var + 1e-3 * 5/(n+5)``, the step size is searched again and dual averaging restarts
+    with ``mu = log(10 * step_size)``.
+    """
+    sched = stan_schedule(num_tune) if schedule is None else schedule
+    ends = np.asarray(sched.window_ends, dtype=np.int32)
+
+    def init(key: Array, hmc: HMCState):
+        dtype = hmc.position.dtype
+        inv_mass = jnp.ones_like(hmc.position)
+        step_size = stan_init_step_size(
+            logdensity_fn, key, hmc, inv_mass, jnp.asarray(initial_step, dtype)
+        )
+        state = StanAdaptState(da.init(step_size), welford.init(hmc.position.shape, dtype))
+        return state, step_size, inv_mass
+
+    def update(state: StanAdaptState, key, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
+        counter = jnp.asarray(step_index, jnp.int32)
+        dtype = hmc.position.dtype
+        dual_avg = da.update(state.dual_avg, info.acceptance_rate, target_accept)
+        in_window = (counter >= sched.window_start) & (counter < sched.window_stop)
+        draw = welford.update(state.draw, hmc.position, in_window)
+        is_end = jnp.any(counter == ends) if ends.size else jnp.bool_(False)
+        n = draw.count.astype(dtype)
+        _, var = welford.final(draw)
+        var = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0))
+        new_inv_mass = jnp.where(is_end, var, inv_mass)
+        draw = _tree_where(is_end, welford.init(hmc.position.shape, dtype), draw)
+
+        def window_end(_):
+            eps = stan_init_step_size(logdensity_fn, key, hmc, new_inv_mass, da.current(dual_avg))
+            return eps, da.init(eps)
+
+        def regular(_):
+            eps = jnp.where(counter == num_tune - 1, da.final(dual_avg), da.current(dual_avg))
+            return eps, dual_avg
+
+        new_step, dual_avg = jax.lax.cond(is_end, window_end, regular, None)
+        return StanAdaptState(dual_avg, draw), new_step.astype(dtype), new_inv_mass
+
+    def step_size_bar(state: StanAdaptState):
+        return da.final(state.dual_avg)
+
+    return Adaptation(init, update, step_size_bar)
+
+
+ADAPTATIONS = {"nutpie": nutpie_adaptation, "stan": stan_adaptation}
+
+
+def build_adaptation(
+    name: str,
+    logdensity_fn: LogDensityFn,
+    num_tune: int,
+    target_accept: float = 0.8,
+    init_step_size: float | None = None,
+) -> Adaptation:
+    """Look up a scheme by name (``"nutpie"`` or ``"stan"``); ``init_step_size`` starts the search."""
+    try:
+        factory = ADAPTATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown adaptation {name!r}; choose one of {sorted(ADAPTATIONS)}") from None
+    kwargs = {} if init_step_size is None else {"initial_step": float(init_step_size)}
+    return factory(logdensity_fn, num_tune, target_accept, **kwargs)

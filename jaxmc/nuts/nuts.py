@@ -1,0 +1,310 @@
+"""Multinomial No-U-Turn Sampler with an iterative, jit-friendly tree build.
+
+Top level: trajectory doubling with biased progressive sampling; inside each new sub-tree: uniform
+multinomial (progressive) sampling. Termination: Stan's generalized U-turn criterion with the extra
+sub-tree boundary checks, divergence (energy error above a threshold, or NaN), or ``max_treedepth``.
+API follows BlackJAX's ``init`` / ``build_kernel`` split.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from . import termination
+from .integrator import (
+    IntegratorState,
+    LogDensityFn,
+    hamiltonian,
+    leapfrog,
+    logdensity_and_grad,
+    sample_momentum,
+)
+
+Array = jax.Array
+
+
+class HMCState(NamedTuple):
+    """Chain position with the log density and its gradient there (momenta are resampled each step)."""
+
+    position: Array
+    logdensity: Array
+    logdensity_grad: Array
+
+
+class NUTSInfo(NamedTuple):
+    """Per-transition statistics; the first fields are named like ArviZ ``sample_stats``.
+
+    ``acceptance_rate`` is Stan's: mean over all leapfrog steps of ``min(1, exp(H0 - H))``.
+    ``max_energy_error`` is the signed energy error ``H - H0`` of largest magnitude in the trajectory.
+    ``acceptance_rate_sym`` is nutpie's symmetric variant, mean of ``2 / (1 + exp(|H - H0|))``.
+    ``index_in_trajectory`` is the signed number of leapfrog steps from the start to the chosen point.
+    """
+
+    acceptance_rate: Array
+    tree_depth: Array
+    n_steps: Array
+    diverging: Array
+    energy: Array
+    max_energy_error: Array
+    reached_max_treedepth: Array
+    lp: Array
+    acceptance_rate_sym: Array
+    index_in_trajectory: Array
+
+
+def init(position: Array, logdensity_fn: LogDensityFn) -> HMCState:
+    """Evaluate the log density and gradient at ``position`` (a flat vector)."""
+    position = jnp.asarray(position)
+    logdensity, grad = logdensity_and_grad(logdensity_fn, position)
+    return HMCState(position, logdensity, grad)
+
+
+class _Leaf(NamedTuple):
+    """Quantities of one leapfrog step relative to the initial energy."""
+
+    energy_error: Array  # H - H0, +inf when NaN
+    diverging: Array
+    accept: Array  # min(1, exp(H0 - H))
+    accept_sym: Array
+
+
+def _leaf_stats(state: IntegratorState, inv_mass: Array, energy0: Array, threshold: float) -> _Leaf:
+    error = hamiltonian(state, inv_mass) - energy0
+    error = jnp.where(jnp.isnan(error), jnp.inf, error)
+    diverging = error > threshold
+    accept = jnp.exp(jnp.minimum(-error, 0.0))
+    accept_sym = 2.0 / (1.0 + jnp.exp(jnp.abs(error)))
+    return _Leaf(error, diverging, accept, accept_sym)
+
+
+def _select(pred, a, b):
+    return jax.tree_util.tree_map(lambda x, y: jnp.where(pred, x, y), a, b)
+
+
+def _bigger_error(new: Array, old: Array) -> Array:
+    return jnp.where(jnp.abs(new) > jnp.abs(old), new, old)
+
+
+class _SubtreeCarry(NamedTuple):
+    state: IntegratorState  # last integrated state
+    n: Array  # number of leaves done
+    proposal: IntegratorState
+    proposal_n: Array  # leaf index of the proposal
+    log_weight: Array  # log sum of leaf weights exp(H0 - H)
+    rho: Array  # summed momentum of the leaves
+    prev_p: Array
+    prev_p_sharp: Array
+    first_p: Array
+    first_p_sharp: Array
+    ckpts: termination.Checkpoints
+    sum_accept: Array
+    sum_accept_sym: Array
+    max_error: Array
+    diverging: Array
+    turning: Array
+
+
+class _TrajectoryCarry(NamedTuple):
+    left: IntegratorState  # earliest state in time
+    right: IntegratorState  # latest state in time
+    left_index: Array
+    right_index: Array
+    rho: Array
+    proposal: IntegratorState
+    proposal_index: Array
+    log_weight: Array
+    depth: Array
+    n_steps: Array
+    sum_accept: Array
+    sum_accept_sym: Array
+    max_error: Array
+    diverging: Array
+    stop: Array
+    key: Array
+
+
+def build_kernel(
+    logdensity_fn: LogDensityFn, max_treedepth: int = 10, divergence_threshold: float = 1000.0
+) -> Callable[[Array, HMCState, Array, Array], tuple[HMCState, NUTSInfo]]:
+    """Return ``kernel(key, state, step_size, inv_mass) -> (HMCState, NUTSInfo)``."""
+    if max_treedepth < 1:
+        raise ValueError("max_treedepth must be at least 1")
+
+    def build_subtree(start: IntegratorState, direction, depth, step_size, inv_mass, energy0, key):
+        """Integrate up to ``2**depth`` leaves from ``start``; stop early on divergence or U-turn."""
+        dtype = start.position.dtype
+        dim = start.position.shape[0]
+        num_leaves = jnp.left_shift(jnp.int32(1), depth)
+        signed_step = jnp.where(direction > 0, step_size, -step_size)
+        zeros = jnp.zeros((dim,), dtype)
+        scalar0 = jnp.zeros((), dtype)
+        carry = _SubtreeCarry(
+            state=start,
+            n=jnp.int32(0),
+            proposal=start,
+            proposal_n=jnp.int32(0),
+            log_weight=jnp.asarray(-jnp.inf, dtype),
+            rho=zeros,
+            prev_p=zeros,
+            prev_p_sharp=zeros,
+            first_p=zeros,
+            first_p_sharp=zeros,
+            ckpts=termination.init_checkpoints(max_treedepth, dim, dtype),
+            sum_accept=scalar0,
+            sum_accept_sym=scalar0,
+            max_error=scalar0,
+            diverging=jnp.bool_(False),
+            turning=jnp.bool_(False),
+        )
+
+        def cond(c: _SubtreeCarry):
+            return (c.n < num_leaves) & ~c.diverging & ~c.turning
+
+        def body(c: _SubtreeCarry):
+            state = leapfrog(logdensity_fn, c.state, signed_step, inv_mass)
+            leaf = _leaf_stats(state, inv_mass, energy0, divergence_threshold)
+            p = state.momentum
+            p_sharp = inv_mass * p
+            # uniform multinomial sampling within the sub-tree
+            log_w = -leaf.energy_error
+            log_weight = jnp.logaddexp(c.log_weight, log_w)
+            u = jax.random.uniform(jax.random.fold_in(key, c.n), dtype=dtype)
+            take = jnp.log(u) < log_w - log_weight
+            proposal = _select(take, state, c.proposal)
+            proposal_n = jnp.where(take, c.n, c.proposal_n)
+            rho = c.rho + p
+            ckpts = termination.update_checkpoints(
+                c.ckpts, c.n, p, p_sharp, c.rho, c.prev_p, c.prev_p_sharp
+            )
+            turning = termination.subtree_is_turning(
+                ckpts, c.n, p, p_sharp, c.rho, rho, c.prev_p, c.prev_p_sharp
+            )
+            first = c.n == 0
+            return _SubtreeCarry(
+                state=state,
+                n=c.n + 1,
+                proposal=proposal,
+                proposal_n=proposal_n,
+                log_weight=log_weight,
+                rho=rho,
+                prev_p=p,
+                prev_p_sharp=p_sharp,
+                first_p=jnp.where(first, p, c.first_p),
+                first_p_sharp=jnp.where(first, p_sharp, c.first_p_sharp),
+                ckpts=ckpts,
+                sum_accept=c.sum_accept + leaf.accept,
+                sum_accept_sym=c.sum_accept_sym + leaf.accept_sym,
+                max_error=_bigger_error(leaf.energy_error, c.max_error),
+                diverging=leaf.diverging,
+                turning=turning & ~leaf.diverging,
+            )
+
+        return jax.lax.while_loop(cond, body, carry)
+
+    def kernel(key: Array, state: HMCState, step_size: Array, inv_mass: Array):
+        dtype = state.position.dtype
+        step_size = jnp.asarray(step_size, dtype)
+        inv_mass = jnp.asarray(inv_mass, dtype)
+        key_momentum, key_tree = jax.random.split(key)
+        momentum = sample_momentum(key_momentum, inv_mass)
+        start = IntegratorState(state.position, momentum, state.logdensity, state.logdensity_grad)
+        energy0 = hamiltonian(start, inv_mass)
+        scalar0 = jnp.zeros((), dtype)
+        carry = _TrajectoryCarry(
+            left=start,
+            right=start,
+            left_index=jnp.int32(0),
+            right_index=jnp.int32(0),
+            rho=momentum,
+            proposal=start,
+            proposal_index=jnp.int32(0),
+            log_weight=scalar0,  # weight of the initial point is exp(H0 - H0) = 1
+            depth=jnp.int32(0),
+            n_steps=jnp.int32(0),
+            sum_accept=scalar0,
+            sum_accept_sym=scalar0,
+            max_error=scalar0,
+            diverging=jnp.bool_(False),
+            stop=jnp.bool_(False),
+            key=key_tree,
+        )
+
+        def cond(c: _TrajectoryCarry):
+            return (c.depth < max_treedepth) & ~c.stop
+
+        def body(c: _TrajectoryCarry):
+            key_dir, key_sub, key_accept = jax.random.split(jax.random.fold_in(c.key, c.depth), 3)
+            forward = jax.random.bernoulli(key_dir)
+            direction = jnp.where(forward, 1, -1)
+            near = _select(forward, c.right, c.left)
+            far = _select(forward, c.left, c.right)
+            near_index = jnp.where(forward, c.right_index, c.left_index)
+            sub = build_subtree(near, direction, c.depth, step_size, inv_mass, energy0, key_sub)
+            valid = ~sub.diverging & ~sub.turning
+
+            # biased progressive sampling between the old trajectory and the new sub-tree
+            accept_prob = jnp.exp(jnp.minimum(sub.log_weight - c.log_weight, 0.0))
+            take = valid & (jax.random.uniform(key_accept, dtype=dtype) < accept_prob)
+            proposal = _select(take, sub.proposal, c.proposal)
+            proposal_index = jnp.where(
+                take, near_index + direction * (sub.proposal_n + 1), c.proposal_index
+            )
+            log_weight = jnp.where(valid, jnp.logaddexp(c.log_weight, sub.log_weight), c.log_weight)
+
+            new_end = sub.state
+            new_end_index = near_index + direction * sub.n
+            left = _select(valid & ~forward, new_end, c.left)
+            right = _select(valid & forward, new_end, c.right)
+            left_index = jnp.where(valid & ~forward, new_end_index, c.left_index)
+            right_index = jnp.where(valid & forward, new_end_index, c.right_index)
+            rho = jnp.where(valid, c.rho + sub.rho, c.rho)
+
+            turning = termination.merge_is_turning(
+                inv_mass * far.momentum,
+                near.momentum,
+                inv_mass * near.momentum,
+                c.rho,
+                sub.first_p,
+                sub.first_p_sharp,
+                inv_mass * sub.state.momentum,
+                sub.rho,
+            )
+            return _TrajectoryCarry(
+                left=left,
+                right=right,
+                left_index=left_index,
+                right_index=right_index,
+                rho=rho,
+                proposal=proposal,
+                proposal_index=proposal_index,
+                log_weight=log_weight,
+                depth=jnp.where(valid, c.depth + 1, c.depth),
+                n_steps=c.n_steps + sub.n,
+                sum_accept=c.sum_accept + sub.sum_accept,
+                sum_accept_sym=c.sum_accept_sym + sub.sum_accept_sym,
+                max_error=_bigger_error(sub.max_error, c.max_error),
+                diverging=sub.diverging,
+                stop=~valid | turning,
+                key=c.key,
+            )
+
+        out = jax.lax.while_loop(cond, body, carry)
+        n_steps = jnp.maximum(out.n_steps, 1).astype(dtype)
+        chosen = out.proposal
+        info = NUTSInfo(
+            acceptance_rate=out.sum_accept / n_steps,
+            tree_depth=out.depth,
+            n_steps=out.n_steps,
+            diverging=out.diverging,
+            energy=hamiltonian(chosen, inv_mass),
+            max_energy_error=out.max_error,
+            reached_max_treedepth=out.depth >= max_treedepth,
+            lp=chosen.logdensity,
+            acceptance_rate_sym=out.sum_accept_sym / n_steps,
+            index_in_trajectory=out.proposal_index,
+        )
+        return HMCState(chosen.position, chosen.logdensity, chosen.logdensity_grad), info
+
+    return kernel
