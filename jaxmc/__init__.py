@@ -8,5 +8,6 @@ from jaxmc.distributions import transforms
 from jaxmc.forward import draw
 from jaxmc.logprob import logcdf, logp
 from jaxmc.model import Data, Deterministic, Model, Potential, modelcontext, set_data
+from jaxmc.sampling import NUTS, SamplingError, compute_log_likelihood, sample
 
 __version__ = "0.1.0"

@@ -58,15 +58,20 @@ class CompiledModel:
     def data_env(self, data: dict) -> dict:
         return {n: jnp.asarray(data[n.name]) for n in self.data_nodes}
 
-    def _walk(self, x, data):
-        """Yield (rv, value, params, jacobian term or None) in creation order, filling the environment."""
+    def _walk(self, x, data, values=None):
+        """[(rv, value, params, jacobian term or None)] in creation order, and the filled environment.
+
+        Free variables come from the flat unconstrained `x`, or, when `values` is given, from constrained
+        values by name (posterior draws)."""
         env = self.data_env(data)
         out = []
         for rv in self.rvs:
             dist = rv.owner
             params = evaluate(dist.params, env)
             slot = self.slot_of.get(rv)
-            if slot is None:
+            if values is not None and slot is not None:
+                value, jac = jnp.asarray(values[rv.name]), None
+            elif slot is None:
                 value = evaluate([rv.observed], env)[0]
                 jac = None
             else:
@@ -116,6 +121,12 @@ class CompiledModel:
     def elementwise_logp(self, x, data, names):
         """Pointwise log density of the named (observed) variables: {name: array of the variable's batch}."""
         env, walked = self._walk(x, data)
+        return {rv.name: rv.owner.checked_logp(value, *params) for rv, value, params, _ in walked
+                if rv.name in names}
+
+    def loglik_from_values(self, values, data, names):
+        """Pointwise log likelihood of the named observed variables at constrained free values."""
+        env, walked = self._walk(None, data, values=values)
         return {rv.name: rv.owner.checked_logp(value, *params) for rv, value, params, _ in walked
                 if rv.name in names}
 

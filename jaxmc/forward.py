@@ -107,3 +107,16 @@ def _key(random_seed):
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0] % (2**31))
     return jax.random.PRNGKey(int(random_seed))
+
+
+def posterior_values(idata, model, names=None):
+    """Free variables' draws from an InferenceData/DataTree posterior: ({name: (chain, draw, ...)}, (C, D))."""
+    post = idata["posterior"] if not hasattr(idata, "posterior") else idata.posterior
+    names = names or [rv.name for rv in model.free_RVs]
+    missing = [n for n in names if n not in post]
+    if missing:
+        raise KeyError(f"The posterior lacks free variable(s) {missing} of the model; sample them (do not "
+                       "drop them with var_names) to use this trace")
+    values = {n: np.asarray(post[n].values) for n in names}
+    first = next(iter(values.values())) if values else np.zeros((1, 1))
+    return values, first.shape[:2]

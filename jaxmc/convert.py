@@ -1,0 +1,112 @@
+"""The one converter to ArviZ: `InferenceData` with arviz < 1, `xarray.DataTree` with arviz >= 1."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import xarray as xr
+
+SAMPLE_DIMS = ("chain", "draw")
+
+
+def _arviz_major() -> int:
+    import arviz
+
+    return int(arviz.__version__.split(".")[0])
+
+
+def var_dims(model, name, ndim) -> list[str]:
+    """Dim names of a variable's own axes: the model's dims, else `<name>_dim_<i>` (ArviZ's default)."""
+    dims = list(model.named_vars_to_dims.get(name) or [])
+    if len(dims) != ndim:
+        dims = [None] * ndim
+    return [d if d is not None else f"{name}_dim_{i}" for i, d in enumerate(dims)]
+
+
+def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=None) -> xr.Dataset:
+    """xarray Dataset of arrays whose leading axes are `sample_dims`, with the model's coords."""
+    data_vars, coords = {}, {}
+    for name, arr in values.items():
+        arr = np.asarray(arr)
+        own = arr.ndim - len(sample_dims)
+        dims = (dims_of or {}).get(name) or var_dims(model, name, own)
+        for d, n in zip(dims, arr.shape[len(sample_dims):]):
+            if d in coords:
+                continue
+            vals = model.coords.get(d) if d in model.coords else None
+            coords[d] = np.asarray(vals) if vals is not None and len(vals) == n else np.arange(n)
+        data_vars[name] = (tuple(sample_dims) + tuple(dims), arr)
+    for d, n in zip(sample_dims, next(iter(values.values())).shape if values else ()):
+        coords[d] = np.arange(n)
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds.attrs.update(base_attrs())
+    ds.attrs.update(attrs or {})
+    return ds
+
+
+def base_attrs() -> dict:
+    import arviz
+
+    import jaxmc
+
+    return {
+        "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "arviz_version": arviz.__version__,
+        "inference_library": "jaxmc",
+        "inference_library_version": jaxmc.__version__,
+    }
+
+
+def observed_data(model) -> dict:
+    out = {}
+    for rv in model.observed_RVs:
+        obs = rv.observed
+        if obs.kind == "data":
+            out[rv.name] = np.asarray(model._data_values[obs.name])
+    return out
+
+
+def constant_data(model) -> dict:
+    observed_keys = {rv.observed.name for rv in model.observed_RVs if rv.observed.kind == "data"}
+    return {n.name: np.asarray(model._data_values[n.name]) for n in model.data_vars
+            if n.name not in observed_keys}
+
+
+def to_inference_data(model, groups: dict[str, dict], attrs=None, sample_dims_of=None):
+    """Assemble groups {group name: {var: array}} into ArviZ data.
+
+    Groups without sample dims (observed_data, constant_data, predictions_constant_data) are stored as
+    they are; the rest have leading (chain, draw) axes.
+    """
+    datasets = {}
+    for group, values in groups.items():
+        if values is None or (not values and group not in ("posterior",)):
+            continue
+        sdims = () if group in ("observed_data", "constant_data", "predictions_constant_data") else SAMPLE_DIMS
+        if sample_dims_of and group in sample_dims_of:
+            sdims = sample_dims_of[group]
+        dims_of = {}
+        if group == "sample_stats" or group == "warmup_sample_stats":
+            dims_of = {k: [] for k in values}
+        datasets[group] = dataset(model, values, sdims, attrs=attrs if sdims else None, dims_of=dims_of)
+    if _arviz_major() >= 1:
+        return xr.DataTree.from_dict({f"/{k}": v for k, v in datasets.items()})
+    import arviz as az
+
+    return az.InferenceData(**datasets)
+
+
+def add_groups(idata, model, groups: dict[str, dict], attrs=None):
+    """Add (or replace) groups of an existing InferenceData / DataTree."""
+    new = to_inference_data(model, groups, attrs=attrs)
+    if _arviz_major() >= 1:
+        for name in new.children:
+            idata[name] = new[name]
+        return idata
+    for name in new.groups():
+        if name in idata.groups():
+            delattr(idata, name) if hasattr(idata, name) else None
+            idata._groups = [g for g in idata._groups if g != name]
+        idata.add_groups({name: getattr(new, name)})
+    return idata

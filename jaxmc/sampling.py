@@ -1,0 +1,470 @@
+"""`pm.sample`: NUTS warm-up and draws inside one compiled JAX program, chains vectorized or in parallel."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import time
+import warnings
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxmc.model import modelcontext
+from jaxmc.nuts import STAT_NAMES, build_chain
+
+ADAPTATIONS = ("nutpie", "stan")
+CHAIN_METHODS = ("vectorized", "parallel", "sequential")
+
+
+class SamplingError(RuntimeError):
+    """Sampling could not start or run (e.g. no finite initial point)."""
+
+
+class NUTS:
+    """The No-U-Turn Sampler's settings, for `pm.sample(step=pm.NUTS(...))` as in PyMC."""
+
+    def __init__(self, vars=None, target_accept: float = 0.8, max_treedepth: int = 10,
+                 adaptation: str = "nutpie", model=None, **kwargs):
+        unknown = set(kwargs) - {"step_scale", "early_max_treedepth", "adapt_step_size", "scaling",
+                                 "is_cov", "potential"}
+        if unknown:
+            raise TypeError(f"pm.NUTS got unknown keyword argument(s) {sorted(unknown)}; accepted: "
+                            "vars, target_accept, max_treedepth, adaptation, model")
+        if vars is not None:
+            raise TypeError("pm.NUTS(vars=...): jaxmc samples all continuous variables with one NUTS "
+                            "step; leave vars unset")
+        self.target_accept = target_accept
+        self.max_treedepth = max_treedepth
+        self.adaptation = adaptation
+
+
+class SampleSettings(NamedTuple):
+    draws: int
+    tune: int
+    chains: int
+    target_accept: float
+    max_treedepth: int
+    adaptation: str
+    chain_method: str
+    cores: int
+
+
+_ACCEPTED = ["draws", "tune", "chains", "cores", "target_accept", "max_treedepth", "random_seed",
+             "initvals", "progressbar", "discard_tuned_samples", "return_inferencedata", "idata_kwargs",
+             "var_names", "chain_method", "nuts", "step", "model", "init", "compute_convergence_checks",
+             "nuts_sampler", "keep_warning_stat"]
+
+
+def sample(draws: int = 1000, tune: int = 1000, chains: int = 4, cores: int | None = None,
+           target_accept: float = 0.8, max_treedepth: int = 10, random_seed=None, initvals=None,
+           progressbar: bool = True, discard_tuned_samples: bool = True, return_inferencedata: bool = True,
+           idata_kwargs: dict | None = None, var_names=None, chain_method: str | None = None,
+           nuts: dict | None = None, step=None, model=None, init: str = "auto",
+           compute_convergence_checks: bool = True, nuts_sampler: str = "pymc", keep_warning_stat=False,
+           **kwargs):
+    """Draw posterior samples with NUTS (PyMC's signature); returns ArviZ data.
+
+    Warm-up adapts a diagonal mass matrix from gradients and draws (nutpie's scheme, the default) or with
+    Stan's windowed variances (`nuts={"adaptation": "stan"}`), and the step size by dual averaging.
+    """
+    if kwargs:
+        raise TypeError(f"pm.sample got unknown keyword argument(s) {sorted(kwargs)}; accepted: {_ACCEPTED}")
+    model = modelcontext(model)
+    nuts = dict(nuts or {})
+    unknown = set(nuts) - {"target_accept", "max_treedepth", "adaptation"}
+    if unknown:
+        raise TypeError(f"pm.sample(nuts=...) got unknown key(s) {sorted(unknown)}; accepted: "
+                        "target_accept, max_treedepth, adaptation")
+    if isinstance(step, (list, tuple)):
+        step = step[0] if len(step) == 1 else step
+    if step is not None and not isinstance(step, NUTS):
+        raise TypeError(f"pm.sample(step=...): jaxmc supports pm.NUTS(...) steps, found {step!r}")
+    if step is not None:
+        target_accept, max_treedepth = step.target_accept, step.max_treedepth
+        nuts.setdefault("adaptation", step.adaptation)
+    target_accept = nuts.get("target_accept", target_accept)
+    max_treedepth = nuts.get("max_treedepth", max_treedepth)
+    adaptation = nuts.get("adaptation", "nutpie")
+    if adaptation not in ADAPTATIONS:
+        raise ValueError(f"nuts adaptation must be one of {ADAPTATIONS}, found {adaptation!r}")
+    if not 0 < target_accept < 1:
+        raise ValueError(f"target_accept must be in (0, 1), found {target_accept}")
+    if nuts_sampler not in ("pymc", "jaxmc"):
+        warnings.warn(f"nuts_sampler={nuts_sampler!r} is ignored: jaxmc always uses its own NUTS")
+    draws, tune, chains = int(draws), int(tune), int(chains)
+    if draws < 0 or tune < 0 or chains < 1:
+        raise ValueError(f"draws and tune must be >= 0 and chains >= 1 (found {draws}, {tune}, {chains})")
+    cores = int(cores) if cores is not None else min(chains, os.cpu_count() or 1)
+    chain_method = chain_method or default_chain_method(chains)
+    if chain_method not in CHAIN_METHODS:
+        raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, found {chain_method!r}")
+    settings = SampleSettings(draws, tune, chains, float(target_accept), int(max_treedepth), adaptation,
+                              chain_method, cores)
+
+    cm = model.compiled()
+    _check_sampleable(model, cm)
+    data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
+    key = _seed_key(random_seed)
+    key_init, key_chains = jax.random.split(key)
+    x0 = initial_positions(model, cm, data, key_init, chains, initvals)
+
+    names = _output_names(model, var_names)
+    t0 = time.perf_counter()
+    result = _run(cm, data, x0, jax.random.split(key_chains, chains), settings, names, progressbar)
+    sampling_time = time.perf_counter() - t0
+    posterior, stats, n_done, interrupted = result
+
+    n_tuned = min(n_done, tune)
+    out_post = {k: v[:, n_tuned:] for k, v in posterior.items()}
+    out_stats = {k: v[:, n_tuned:] for k, v in stats.items()}
+    warm_post = {k: v[:, :n_tuned] for k, v in posterior.items()}
+    warm_stats = {k: v[:, :n_tuned] for k, v in stats.items()}
+    attrs = {"sampling_time": sampling_time, "tuning_steps": tune, "adaptation": adaptation,
+             "chain_method": chain_method, "n_draws": out_post[next(iter(out_post))].shape[1]
+             if out_post else 0}
+    if not return_inferencedata:
+        return {"posterior": out_post, "sample_stats": out_stats}
+
+    from jaxmc import convert
+
+    idata_kwargs = dict(idata_kwargs or {})
+    groups = {"posterior": out_post, "sample_stats": out_stats,
+              "observed_data": convert.observed_data(model), "constant_data": convert.constant_data(model)}
+    if not discard_tuned_samples:
+        groups["warmup_posterior"] = warm_post
+        groups["warmup_sample_stats"] = warm_stats
+    idata = convert.to_inference_data(model, groups, attrs=attrs)
+    if idata_kwargs.pop("log_likelihood", False):
+        compute_log_likelihood(idata, model=model, progressbar=False)
+    if compute_convergence_checks and not interrupted:
+        _warn_convergence(model, idata, out_stats, settings)
+    return idata
+
+
+def default_chain_method(chains: int) -> str:
+    """Vectorized chains on accelerators and on CPU (measured fastest here); see BENCHMARKS.md."""
+    return "vectorized"
+
+
+def _seed_key(random_seed):
+    if random_seed is None:
+        random_seed = int(np.random.SeedSequence().generate_state(1)[0] % (2**31))
+    if isinstance(random_seed, (list, tuple)):
+        random_seed = int(random_seed[0])
+    if isinstance(random_seed, np.random.Generator):
+        random_seed = int(random_seed.integers(2**31))
+    return jax.random.PRNGKey(int(random_seed))
+
+
+def _check_sampleable(model, cm):
+    discrete = [rv.name for rv in model.free_RVs if rv.owner.discrete]
+    if discrete:
+        raise SamplingError(
+            f"Free discrete variable(s) {discrete} cannot be sampled by NUTS. Marginalize them (e.g. write "
+            "the mixture with pm.Mixture / logsumexp) or observe them."
+        )
+    if cm.size == 0:
+        raise SamplingError("The model has no free variables to sample; use pm.sample_prior_predictive")
+
+
+def _output_names(model, var_names):
+    all_names = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
+    if var_names is None:
+        return all_names
+    missing = [n for n in var_names if n not in all_names]
+    if missing:
+        raise KeyError(f"var_names {missing} are not free variables or deterministics; available: {all_names}")
+    return [n for n in all_names if n in var_names]
+
+
+# ---------------------------------------------------------------------- initial points
+def initial_positions(model, cm, data, key, chains, initvals=None, tries: int = 10):
+    """Support points (or initvals) plus uniform(-1, 1) jitter in the unconstrained space, per chain."""
+    base = cm.initial_flat()
+    if initvals is not None:
+        iv_list = initvals if isinstance(initvals, (list, tuple)) else [initvals] * chains
+        bases = []
+        for iv in iv_list:
+            point = cm.flat_to_point(base)
+            for name, value in iv.items():
+                rv = model.named_vars.get(name)
+                slot = cm.slot_of.get(rv) if rv is not None else None
+                if slot is None:
+                    raise KeyError(f"initvals: {name!r} is not a free variable of the model")
+                u = slot.transform.forward(jnp.asarray(value), *_params_at(cm, rv, base, data)) \
+                    if slot.transform is not None else jnp.asarray(value)
+                point[slot.name] = np.broadcast_to(np.asarray(u), slot.shape)
+            bases.append(cm.point_to_flat(point))
+        base = jnp.stack(bases)
+    else:
+        base = jnp.broadcast_to(base, (chains, cm.size))
+    logp_grad = jax.jit(jax.vmap(jax.value_and_grad(cm.logp), in_axes=(0, None)))
+    x = base
+    ok = jnp.zeros(chains, bool)
+    jitter = initvals is None
+    for _ in range(tries):
+        key, sub = jax.random.split(key)
+        cand = base + (jax.random.uniform(sub, base.shape, base.dtype, -1.0, 1.0) if jitter else 0.0)
+        lp, g = logp_grad(cand, data)
+        good = jnp.isfinite(lp) & jnp.all(jnp.isfinite(g), axis=1)
+        x = jnp.where((~ok & good)[:, None], cand, x)
+        ok = ok | good
+        if bool(ok.all()):
+            return x
+        if not jitter:
+            break
+    bad_chain = int(np.flatnonzero(~np.asarray(ok))[0])
+    point = cm.flat_to_point(x[bad_chain] if jitter else base[bad_chain])
+    terms = cm.point_function("terms")(point)
+    bad = [k for k, v in terms.items() if not np.isfinite(v)]
+    grad = np.asarray(jax.grad(cm.logp)(jnp.asarray(cm.point_to_flat(point)), data))
+    bad_grad = [s.name for s in cm.slots if not np.all(np.isfinite(grad[s.start:s.stop]))]
+    raise SamplingError(
+        "Initial evaluation of the model failed: no finite starting point after "
+        f"{tries} tries. Log density not finite for {bad or 'none'}; gradient not finite for "
+        f"{bad_grad or 'none'}. Starting point: "
+        f"{ {k: np.round(v, 3).tolist() for k, v in point.items()} }. Use model.debug() to see why, "
+        "or pass initvals=."
+    )
+
+
+def _params_at(cm, rv, flat, data):
+    env, walked = cm._walk(flat, data)
+    for r, _, params, _ in walked:
+        if r is rv:
+            return params
+    return []
+
+
+# ---------------------------------------------------------------------- the compiled run
+def _chunk_length(total: int) -> int:
+    return int(max(10, min(200, -(-total // 20))))
+
+
+def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
+    """jit-compiled (init, run_chunk); both vmapped over chains when `vectorized`."""
+    total = settings.tune + settings.draws
+
+    def chain_fns(data):
+        def logdensity(x):
+            return cm.logp(x, data)
+
+        return build_chain(logdensity, settings.tune, adaptation=settings.adaptation,
+                           target_accept=settings.target_accept, max_treedepth=settings.max_treedepth)
+
+    def init_one(key, x, data):
+        init_fn, _ = chain_fns(data)
+        return init_fn(key, x)
+
+    def chunk_one(state, key, start, data):
+        _, step_fn = chain_fns(data)
+        keys = jax.random.split(jax.random.fold_in(key, start), chunk)
+        idx = start + jnp.arange(chunk, dtype=jnp.int32)
+
+        def body(st, xs):
+            k, i = xs
+
+            def go(st):
+                st2, (pos, stats) = step_fn(st, (k, i))
+                values = cm.expand(pos, data)
+                return st2, ({n: values[n] for n in names}, stats)
+
+            def skip(st):  # past the end of the run: keep the shape, do no work
+                return st, jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(go, st)[1])
+
+            return jax.lax.cond(i < total, go, skip, st)
+
+        return jax.lax.scan(body, state, (keys, idx))
+
+    if vectorized:
+        init = jax.jit(jax.vmap(init_one, in_axes=(0, 0, None)))
+        run = jax.jit(jax.vmap(chunk_one, in_axes=(0, 0, None, None)))
+    else:
+        init = jax.jit(init_one)
+        run = jax.jit(chunk_one)
+    return init, run
+
+
+def _run(cm, data, x0, keys, settings: SampleSettings, names, progressbar):
+    total = settings.tune + settings.draws
+    chunk = _chunk_length(total)
+    vectorized = settings.chain_method == "vectorized"
+    init, run = _build_programs(cm, settings, names, chunk, vectorized)
+    progress = _Progress(settings, progressbar)
+    interrupted = False
+    outs: list = []
+    try:
+        with progress:
+            if vectorized:
+                init_keys = jax.vmap(lambda k: jax.random.fold_in(k, -1 % 2**31))(keys)
+                state = init(init_keys, x0, data)
+                for start in range(0, total, chunk):
+                    state, out = run(state, keys, jnp.int32(start), data)
+                    out = jax.device_get(out)
+                    outs.append(out)
+                    progress.update(start, min(chunk, total - start), out[1])
+            else:
+                outs = _run_chains_separately(init, run, keys, x0, data, total, chunk, settings, progress)
+    except KeyboardInterrupt:
+        interrupted = True
+        warnings.warn("Sampling interrupted: returning the draws made so far.")
+    if not outs:
+        raise SamplingError("Sampling was interrupted before the first chunk of draws finished.")
+    posterior = {n: np.concatenate([o[0][n] for o in outs], axis=1)[:, :total] for n in names}
+    stats = {n: np.concatenate([o[1][n] for o in outs], axis=1)[:, :total] for n in STAT_NAMES}
+    n_done = next(iter(stats.values())).shape[1]
+    return posterior, stats, n_done, interrupted
+
+
+def _run_chains_separately(init, run, keys, x0, data, total, chunk, settings, progress):
+    """One chain per call of the same single-chain program; threads run `cores` chains at once."""
+    n = keys.shape[0]
+    per_chain: list[list] = [[] for _ in range(n)]
+
+    def one(c):
+        state = init(jax.random.fold_in(keys[c], -1 % 2**31), x0[c], data)
+        for start in range(0, total, chunk):
+            state, out = run(state, keys[c], jnp.int32(start), data)
+            out = jax.device_get(out)
+            per_chain[c].append(out)
+            progress.update(start, min(chunk, total - start), out[1], chains=1)
+        return c
+
+    workers = settings.cores if settings.chain_method == "parallel" else 1
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for f in [pool.submit(one, c) for c in range(n)]:
+            f.result()
+    outs = []
+    n_chunks = min(len(p) for p in per_chain)
+    for i in range(n_chunks):
+        outs.append(jax.tree_util.tree_map(lambda *xs: np.stack(xs), *[p[i] for p in per_chain]))
+    return outs
+
+
+class _Progress:
+    """rich progress: phase, draws per second, divergences, step size; silent when disabled."""
+
+    def __init__(self, settings: SampleSettings, enabled: bool):
+        self.settings = settings
+        self.enabled = enabled
+        self.done = 0
+        self.divergences = 0
+        self.t0 = time.perf_counter()
+        self._bar = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("[bold]{task.fields[phase]}"), BarColumn(),
+                                 TextColumn("{task.completed}/{task.total}"),
+                                 TextColumn("{task.fields[rate]} draws/s"),
+                                 TextColumn("divergences {task.fields[div]}"),
+                                 TextColumn("step {task.fields[step]}"), TimeElapsedColumn(),
+                                 TimeRemainingColumn(), transient=False)
+            self._bar.__enter__()
+            total = (self.settings.tune + self.settings.draws) * self.settings.chains
+            self._task = self._bar.add_task("sampling", total=total, phase="tune", rate="-", div=0, step="-")
+        return self
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def update(self, start, n, stats, chains=None):
+        chains = self.settings.chains if chains is None else chains
+        stop = start + n
+        tune = self.settings.tune
+        div = np.asarray(stats["diverging"])[..., :n]
+        if stop > tune:
+            self.divergences += int(div[..., max(0, tune - start):].sum())
+        self.done += n * chains
+        if self._bar is None:
+            return
+        elapsed = time.perf_counter() - self.t0
+        phase = "tune" if stop <= tune else "draw"
+        step = float(np.mean(np.asarray(stats["step_size"])[..., n - 1]))
+        self._bar.update(self._task, completed=self.done, phase=phase, rate=f"{self.done / elapsed:,.0f}",
+                         div=self.divergences, step=f"{step:.3g}")
+
+
+# ---------------------------------------------------------------------- after sampling
+def _warn_convergence(model, idata, stats, settings: SampleSettings):
+    n_div = int(np.asarray(stats["diverging"]).sum())
+    if n_div:
+        warnings.warn(f"There were {n_div} divergences after tuning. Increase `target_accept` or "
+                      "reparameterize.", stacklevel=3)
+    n_max = int(np.asarray(stats["reached_max_treedepth"]).sum())
+    if n_max:
+        warnings.warn(f"{n_max} draws reached the maximum tree depth ({settings.max_treedepth}). "
+                      "Increase `max_treedepth`, increase `target_accept` or reparameterize.", stacklevel=3)
+    if settings.chains < 2 or settings.draws < 50:
+        if settings.chains < 2:
+            warnings.warn("Only one chain was sampled: convergence can't be checked with r_hat. Use "
+                          "chains >= 2.", stacklevel=3)
+        return
+    import arviz as az
+
+    free = [rv.name for rv in model.free_RVs]
+    post = idata["posterior"] if hasattr(idata, "children") else idata.posterior
+    sub = post[free] if hasattr(post, "data_vars") else post.to_dataset()[free]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rhat = az.rhat(sub)
+        ess = az.ess(sub)
+    max_rhat = max(float(np.nanmax(rhat[v].values)) for v in rhat.data_vars)
+    min_ess = min(float(np.nanmin(ess[v].values)) for v in ess.data_vars)
+    if max_rhat > 1.01:
+        warnings.warn(f"The rhat statistic is larger than 1.01 for some parameters (max {max_rhat:.3f}). "
+                      "This indicates problems during sampling.", stacklevel=3)
+    if min_ess < 100 * settings.chains:
+        warnings.warn(f"The effective sample size per chain is smaller than 100 for some parameters "
+                      f"(min ESS {min_ess:.0f} over {settings.chains} chains). A higher number is needed "
+                      "for reliable rhat and ess computation.", stacklevel=3)
+
+
+def compute_log_likelihood(idata, var_names=None, extend_inferencedata: bool = True, model=None,
+                           progressbar: bool = False):
+    """Pointwise log likelihood of the observed variables for every posterior draw (PyMC's API)."""
+    from jaxmc import convert
+    from jaxmc.forward import posterior_values
+
+    model = modelcontext(model)
+    cm = model.compiled()
+    names = [rv.name for rv in model.observed_RVs]
+    if var_names is not None:
+        bad = [n for n in var_names if n not in names]
+        if bad:
+            raise KeyError(f"compute_log_likelihood: {bad} are not observed variables; observed: {names}")
+        names = list(var_names)
+    values, (nchain, ndraw) = posterior_values(idata, model)
+    data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
+    fn = jax.jit(jax.vmap(lambda v: cm.loglik_from_values(v, data, tuple(names))))
+    flat = {k: v.reshape(nchain * ndraw, *v.shape[2:]) for k, v in values.items()}
+    out = _map_in_chunks(fn, flat, nchain * ndraw)
+    ll = {k: v.reshape(nchain, ndraw, *v.shape[1:]) for k, v in out.items()}
+    if not extend_inferencedata:
+        return convert.to_inference_data(model, {"log_likelihood": ll})
+    return convert.add_groups(idata, model, {"log_likelihood": ll})
+
+
+def _map_in_chunks(fn, flat: dict, n: int, max_bytes: int = 256 * 2**20):
+    """Apply a vmapped fn over the leading axis in chunks of bounded output size."""
+    probe = jax.eval_shape(fn, {k: jax.ShapeDtypeStruct((1, *v.shape[1:]), v.dtype) for k, v in flat.items()})
+    per_row = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in jax.tree_util.tree_leaves(probe))
+    size = int(max(1, min(n, max_bytes // max(per_row, 1))))
+    pieces = []
+    for s in range(0, n, size):
+        part = {k: v[s:s + size] for k, v in flat.items()}
+        if s + size > n and s > 0:  # pad the last chunk: one compiled shape for all chunks
+            pad = s + size - n
+            part = {k: np.concatenate([v, np.repeat(v[-1:], pad, 0)]) for k, v in part.items()}
+            res = jax.device_get(fn(part))
+            res = {k: v[: size - pad] for k, v in res.items()}
+        else:
+            res = jax.device_get(fn(part))
+        pieces.append(res)
+    return {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
