@@ -5,7 +5,7 @@ from jaxmc import math
 from jaxmc.config import floatX, set_floatX
 from jaxmc.distributions import *  # noqa: F401,F403
 from jaxmc.distributions import transforms
-from jaxmc.forward import draw
+from jaxmc.forward import draw, sample_posterior_predictive, sample_prior_predictive
 from jaxmc.logprob import logcdf, logp
 from jaxmc.model import Data, Deterministic, Model, Potential, modelcontext, set_data
 from jaxmc.sampling import NUTS, SamplingError, compute_log_likelihood, sample

@@ -120,3 +120,195 @@ def posterior_values(idata, model, names=None):
     values = {n: np.asarray(post[n].values) for n in names}
     first = next(iter(values.values())) if values else np.zeros((1, 1))
     return values, first.shape[:2]
+
+
+# ---------------------------------------------------------------------- predictive sampling
+def _forward_program(model, out_names: tuple, given_names: tuple):
+    """jit(vmap) of one ancestral draw of `out_names`, given values of `given_names`; cached per model."""
+    from jaxmc.compile import TRACE_COUNT
+
+    key_ = ("forward", model._version, out_names, given_names)
+    if key_ in model._compiled:
+        return model._compiled[key_]
+    outs = [model.named_vars[n] for n in out_names]
+    given = [model.named_vars[n] for n in given_names]
+    data_nodes = [n for n in model.data_vars] + [
+        rv.observed for rv in model.observed_RVs if rv.observed.kind == "data" and rv.observed not in model.data_vars]
+
+    def one(key, values, data):
+        TRACE_COUNT["forward"] += 1
+        env = {n: jnp.asarray(data[n.name]) for n in data_nodes}
+        for node in given:
+            env[node] = values[node.name]
+        res = ancestral_sample(outs, key, env)
+        return {n: jnp.asarray(v) for n, v in zip(out_names, res)}
+
+    def chunk(key, start, values, data):
+        n = jax.tree_util.tree_leaves(values)[0].shape[0] if values else data["__n__"].shape[0]
+        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(n))
+        return jax.vmap(one, in_axes=(0, 0, None))(keys, values, data)
+
+    prog = jax.jit(chunk)
+    model._compiled[key_] = prog
+    return prog
+
+
+def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int = 256 * 2**20,
+              progress=None) -> dict:
+    """Run a forward program over n draws in chunks of bounded size, into preallocated numpy arrays."""
+    def probe_shapes(size):
+        vals = {k: jax.ShapeDtypeStruct((size, *v.shape[1:]), v.dtype) for k, v in values.items()}
+        dat = dict(data)
+        if not values:
+            dat["__n__"] = jax.ShapeDtypeStruct((size,), jnp.int32)
+        return jax.eval_shape(prog, key, jnp.int32(0), vals, dat)
+
+    shapes = probe_shapes(1)
+    per_row = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in jax.tree_util.tree_leaves(shapes))
+    size = int(max(1, min(n, max_chunk_bytes // max(per_row, 1))))
+    out = {k: np.empty((n, *a.shape[1:]), a.dtype) for k, a in shapes.items()}
+    for s in range(0, n, size):
+        stop = min(n, s + size)
+        part = {k: v[s:stop] for k, v in values.items()}
+        if stop - s < size:  # pad to one compiled shape
+            part = {k: np.concatenate([v, np.repeat(v[-1:], size - (stop - s), 0)]) for k, v in part.items()}
+        dat = dict(data)
+        if not values:
+            dat["__n__"] = jnp.zeros(size, jnp.int32)
+        res = prog(key, jnp.int32(s), part, dat)
+        for k, v in res.items():
+            out[k][s:stop] = np.asarray(v)[: stop - s]
+        if progress is not None:
+            progress(stop, n)
+    return out
+
+
+def sample_prior_predictive(draws: int = 500, model=None, var_names=None, random_seed=None,
+                            return_inferencedata: bool = True, idata_kwargs=None, samples=None, **kwargs):
+    """Draws from the prior of every variable: groups `prior`, `prior_predictive`, `observed_data`."""
+    from jaxmc import convert
+    from jaxmc.model import modelcontext
+
+    if kwargs:
+        raise TypeError(f"sample_prior_predictive got unknown keyword argument(s) {sorted(kwargs)}; accepted: "
+                        "draws, model, var_names, random_seed, return_inferencedata, idata_kwargs")
+    model = modelcontext(model)
+    draws = int(samples if samples is not None else draws)
+    free = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
+    observed = [rv.name for rv in model.observed_RVs]
+    names = list(var_names) if var_names is not None else free + observed
+    unknown = [n for n in names if n not in free + observed]
+    if unknown:
+        raise KeyError(f"sample_prior_predictive: unknown var_names {unknown}; available {free + observed}")
+    prog = _forward_program(model, tuple(names), ())
+    data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
+    out = map_draws(prog, _key(random_seed), {}, draws, data)
+    prior = {k: v[None] for k, v in out.items() if k in free}
+    prior_pred = {k: v[None] for k, v in out.items() if k in observed}
+    if not return_inferencedata:
+        return {**prior, **prior_pred}
+    return convert.to_inference_data(model, {"prior": prior, "prior_predictive": prior_pred,
+                                             "observed_data": convert.observed_data(model)})
+
+
+def _changed_data(idata, model) -> set[str]:
+    """pm.Data names whose current values differ from those stored with the trace."""
+    stored = {}
+    for group in ("constant_data", "observed_data"):
+        try:
+            ds = idata[group] if not hasattr(idata, group) else getattr(idata, group)
+        except (KeyError, AttributeError):
+            continue
+        for k in ds.data_vars if hasattr(ds, "data_vars") else ds.to_dataset().data_vars:
+            stored[k] = np.asarray(ds[k].values)
+    observed_by_data = {rv.observed.name: rv.name for rv in model.observed_RVs}
+    changed = set()
+    for node in model.data_vars:
+        now = model._data_values[node.name]
+        old = stored.get(node.name, stored.get(observed_by_data.get(node.name, ""), None))
+        if old is None or old.shape != now.shape or not np.array_equal(old, now):
+            changed.add(node.name)
+    return changed
+
+
+def _volatile(model, changed: set[str], redraw: set[str]) -> set[str]:
+    """Names to re-draw or recompute: `redraw`, and everything downstream of changed data or of them."""
+    volatile = set(redraw) | set(changed)
+    for rv in model._rvs + model.deterministics:
+        deps = rv.owner.params if rv.kind == "rv" else [rv]
+        leaves = {n.name for n in toposort([d for d in deps if isinstance(d, TensorVariable)])
+                  if n.kind in ("rv", "data", "det") and n is not rv}
+        if leaves & volatile:
+            volatile.add(rv.name)
+    return volatile
+
+
+def sample_posterior_predictive(trace, model=None, var_names=None, predictions: bool = False,
+                                extend_inferencedata: bool = False, random_seed=None, progressbar: bool = True,
+                                return_inferencedata: bool = True, idata_kwargs=None, sample_dims=None,
+                                **kwargs):
+    """Posterior predictive draws, vectorized over draws and chunked in memory (PyMC's API and rules).
+
+    Observed variables are re-drawn; free variables come from the trace unless they depend on data changed
+    (with `pm.set_data`) since sampling, in which case they are re-drawn given their parents' draws;
+    deterministics downstream of anything re-drawn are recomputed. `predictions=True` writes the
+    `predictions` and `predictions_constant_data` groups.
+    """
+    from jaxmc import convert
+    from jaxmc.model import modelcontext
+
+    if kwargs:
+        raise TypeError(f"sample_posterior_predictive got unknown keyword argument(s) {sorted(kwargs)}; "
+                        "accepted: trace, model, var_names, predictions, extend_inferencedata, random_seed, "
+                        "progressbar, return_inferencedata, idata_kwargs")
+    model = modelcontext(model)
+    observed = [rv.name for rv in model.observed_RVs]
+    out_names = list(var_names) if var_names is not None else observed
+    unknown = [n for n in out_names if n not in model.named_vars]
+    if unknown:
+        raise KeyError(f"sample_posterior_predictive: unknown var_names {unknown}")
+    changed = _changed_data(trace, model)
+    volatile = _volatile(model, changed, set(observed) & set(out_names) | set(observed))
+    free = [rv.name for rv in model.free_RVs]
+    given = [n for n in free if n not in volatile]
+    values, (nchain, ndraw) = posterior_values(trace, model, given)
+    flat = {k: v.reshape(nchain * ndraw, *v.shape[2:]) for k, v in values.items()}
+    prog = _forward_program(model, tuple(out_names), tuple(given))
+    data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
+    n = nchain * ndraw
+    bar = _progress_bar(progressbar, n)
+    try:
+        out = map_draws(prog, _key(random_seed), flat, n, data, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    result = {k: v.reshape(nchain, ndraw, *v.shape[1:]) for k, v in out.items()}
+    if not return_inferencedata:
+        return result
+    group = "predictions" if predictions else "posterior_predictive"
+    groups = {group: result}
+    if predictions:
+        groups["predictions_constant_data"] = convert.constant_data(model)
+    if extend_inferencedata:
+        return convert.add_groups(trace, model, groups)
+    return convert.to_inference_data(model, groups)
+
+
+class _progress_bar:
+    def __init__(self, enabled, total):
+        self.bar = None
+        if enabled and total > 0:
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("posterior predictive", total=total)
+
+    def __bool__(self):
+        return self.bar is not None
+
+    def update(self, done, total):
+        self.bar.update(self.task, completed=done)
+
+    def close(self):
+        self.bar.stop()
