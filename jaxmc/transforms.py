@@ -99,31 +99,66 @@ class Interval(Transform):
 
     def _bounds(self, inputs):
         try:
-            return self.bounds_fn(*inputs)
+            a, b = self.bounds_fn(*inputs)
         except TypeError:  # PyMC-style bounds_fn(rng, size, *params)
-            return self.bounds_fn(None, None, *inputs)
+            a, b = self.bounds_fn(None, None, *inputs)
+        # constant infinite bounds mean "unbounded on that side" (PyMC folds such constants the same way)
+        return _static_bound(a, -1), _static_bound(b, 1)
 
     def forward(self, value, *inputs):
         a, b = self._bounds(inputs)
         if a is not None and b is not None:
-            return jnp.log(value - a) - jnp.log(b - value)
+            fa, fb, both, lo_only, up_only = _runtime_bounds(a, b)
+            lo_d, up_d = jnp.log(value - fa), jnp.log(fb - value)
+            return jnp.where(both, lo_d - up_d, jnp.where(lo_only, lo_d, jnp.where(up_only, up_d, value)))
         if a is not None:
             return jnp.log(value - a)
-        return jnp.log(b - value)
+        if b is not None:
+            return jnp.log(b - value)
+        return value
 
     def backward(self, value, *inputs):
         a, b = self._bounds(inputs)
         if a is not None and b is not None:
-            return jax.nn.sigmoid(value) * (b - a) + a
+            fa, fb, both, lo_only, up_only = _runtime_bounds(a, b)
+            ex = jnp.exp(value)
+            return jnp.where(both, jax.nn.sigmoid(value) * (fb - fa) + fa,
+                             jnp.where(lo_only, ex + fa, jnp.where(up_only, fb - ex, value)))
         if a is not None:
             return jnp.exp(value) + a
-        return b - jnp.exp(value)
+        if b is not None:
+            return b - jnp.exp(value)
+        return value
 
     def log_jac_det(self, value, *inputs):
         a, b = self._bounds(inputs)
         if a is not None and b is not None:
-            return jnp.log(b - a) - 2.0 * jax.nn.softplus(-value) - value
-        return value
+            fa, fb, both, lo_only, up_only = _runtime_bounds(a, b)
+            return jnp.where(both, jnp.log(fb - fa) - 2.0 * jax.nn.softplus(-value) - value,
+                             jnp.where(lo_only | up_only, value, jnp.zeros_like(value)))
+        if a is not None or b is not None:
+            return value
+        return jnp.zeros_like(value)
+
+
+def _static_bound(x, sign):
+    """None for a bound that is None or a constant (untraced) array of -inf (sign -1) / +inf (sign 1)."""
+    if x is None or isinstance(x, jax.core.Tracer):
+        return x
+    arr = np.asarray(x)
+    if arr.size and np.all(np.isneginf(arr) if sign < 0 else np.isposinf(arr)):
+        return None
+    return x
+
+
+def _runtime_bounds(a, b):
+    """Bounds that may be infinite at run time: finite stand-ins (so unused branches and their gradients
+    stay finite) and masks of which sides are bounded."""
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    fin_a, fin_b = jnp.isfinite(a), jnp.isfinite(b)
+    fa = jnp.where(fin_a, a, jnp.where(fin_b, b - 1.0, 0.0))
+    fb = jnp.where(fin_b, b, fa + 1.0)
+    return fa, fb, fin_a & fin_b, fin_a & ~fin_b, fin_b & ~fin_a
 
 
 class SimplexTransform(Transform):
@@ -249,7 +284,7 @@ class ZeroSumTransform(Transform):
         return value
 
     def log_jac_det(self, value, *inputs):
-        return jnp.zeros(())
+        return jnp.zeros_like(jnp.sum(value, axis=self.zerosum_axes))
 
     def unconstrained_shape(self, shape):
         shape = list(shape)
