@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc.graph import TensorVariable, aval_of, evaluate, find_leaf, toposort
+from jaxmc.graph import TensorVariable, aval_of, evaluate, toposort
 
 
 def rv_shape(rv: TensorVariable, params, env) -> tuple[int, ...]:
@@ -93,9 +93,12 @@ def draw(vars, draws: int = 1, random_seed=None, givens=None, **kwargs):
 
 def eval_node(node: TensorVariable, values: dict):
     env = current_data_env([node])
+    names = {n.name: n for n in rv_ancestors([node]) + data_leaves([node])}
     for k, v in values.items():
-        leaf = k if isinstance(k, TensorVariable) else find_leaf(node, k)
-        env[leaf] = jnp.asarray(v)
+        if isinstance(k, TensorVariable):
+            env[k] = jnp.asarray(v)
+        elif k in names:  # names of variables the node does not depend on are ignored
+            env[names[k]] = jnp.asarray(v)
     return np.asarray(ancestral_sample([node], _key(None), env)[0])
 
 

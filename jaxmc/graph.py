@@ -408,10 +408,3 @@ def evaluate(outputs, env: dict) -> list:
             raise KeyError(node)
         env[node] = node.op(*[env[i] for i in node.inputs])
     return [env[o] if _is_node(o) else o for o in outputs]
-
-
-def find_leaf(root, name):
-    for n in toposort([root]):
-        if n.name == name and n.kind in ("rv", "data"):
-            return n
-    raise KeyError(f"{root._label()} does not depend on a variable named {name!r}")

@@ -9,6 +9,7 @@ Families subclass `Distribution` and define, as functions of arrays: `logp(value
 
 from __future__ import annotations
 
+import difflib
 import inspect
 
 import jax
@@ -90,7 +91,10 @@ class Distribution:
         try:
             rv = cls.dist(*args, **kwargs)
         except (TypeError, ShapeError) as err:
-            raise type(err)(f"Variable {name!r}: {err}") from None
+            msg = f"Variable {name!r}: {err}"
+            if isinstance(err, ShapeError) and dims is not None and shape is not None:
+                msg += f" The requested shape comes from dims {dict(zip(dims, shape))}."
+            raise type(err)(msg) from None
         return model.register_rv(rv, name, dims=dims, observed=observed, initval=initval,
                                  transform=transform, default_transform=default_transform,
                                  total_size=total_size)
@@ -100,9 +104,12 @@ class Distribution:
         """Unnamed random variable with canonical parameters `dist_params` (families wrap this)."""
         if kwargs:
             accepted = [p for p in inspect.signature(cls.dist).parameters if p not in ("kwargs", "args")]
+            accepted += ["shape", "size", "dims", "observed", "initval", "transform", "default_transform",
+                         "total_size"]
+            hints = {k: difflib.get_close_matches(k, accepted, n=1) for k in kwargs}
+            hint = "".join(f" Did you mean {h[0]!r} for {k!r}?" for k, h in hints.items() if h)
             raise TypeError(
-                f"{cls.__name__} got unknown keyword argument(s) {sorted(kwargs)}; accepted: "
-                f"{accepted + ['shape', 'size', 'dims', 'observed', 'initval', 'transform']}"
+                f"{cls.__name__} got unknown keyword argument(s) {sorted(kwargs)}; accepted: {accepted}.{hint}"
             )
         params = [_as_param(p, cls, n) for p, n in zip(dist_params, cls.param_names or
                                                       [f"param{i}" for i in range(len(dist_params))])]

@@ -1,0 +1,164 @@
+"""pm.sample: API, reproducibility, ArviZ output groups and stats, errors and warnings."""
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+
+import jaxmc as pm
+from jaxmc import sampling
+
+STAT_NAMES = {"lp", "acceptance_rate", "step_size", "step_size_bar", "tree_depth", "n_steps", "diverging",
+              "energy", "max_energy_error", "reached_max_treedepth"}
+
+
+def small_model():
+    rng = np.random.default_rng(3)
+    with pm.Model(coords={"k": ["a", "b"], "obs": range(30)}) as model:
+        x = pm.Data("x", rng.normal(size=30), dims="obs")
+        mu = pm.Normal("mu", 0, 1, dims="k")
+        s = pm.HalfNormal("s", 1)
+        pm.Deterministic("mu_sum", mu.sum())
+        pm.Normal("y", mu[0] + mu[1] * x, s, observed=1.0 + 2.0 * rng.normal(size=30) * 0 + rng.normal(size=30),
+                  dims="obs")
+    return model
+
+
+@pytest.fixture(scope="module")
+def model():
+    return small_model()
+
+
+def run(model, **kw):
+    kw.setdefault("draws", 200)
+    kw.setdefault("tune", 200)
+    kw.setdefault("chains", 2)
+    kw.setdefault("progressbar", False)
+    kw.setdefault("random_seed", 11)
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pm.sample(**kw)
+
+
+def test_groups_dims_and_stats(model):
+    idata = run(model, idata_kwargs={"log_likelihood": True})
+    assert set(idata.groups()) >= {"posterior", "sample_stats", "observed_data", "constant_data", "log_likelihood"}
+    post = idata.posterior
+    assert post["mu"].dims == ("chain", "draw", "k") and list(post["mu"].k.values) == ["a", "b"]
+    assert post["s"].shape == (2, 200) and "mu_sum" in post
+    assert set(idata.sample_stats.data_vars) == STAT_NAMES
+    assert idata.sample_stats["diverging"].dtype == bool
+    assert idata.log_likelihood["y"].dims == ("chain", "draw", "obs")
+    assert idata.observed_data["y"].shape == (30,) and "x" in idata.constant_data
+    assert idata.posterior.attrs["inference_library"] == "jaxmc" and idata.posterior.attrs["tuning_steps"] == 200
+    summary = az.summary(idata, var_names=["mu", "s"])
+    assert list(summary.index) == ["mu[a]", "mu[b]", "s"]
+    # pointwise log likelihood equals the model's log density of the observations
+    from scipy import stats
+
+    d = idata.posterior.isel(chain=0, draw=5)
+    x = model.data_values()["x"]
+    y = idata.observed_data["y"].values
+    np.testing.assert_allclose(idata.log_likelihood["y"].isel(chain=0, draw=5).values,
+                               stats.norm.logpdf(y, d["mu"].values[0] + d["mu"].values[1] * x, d["s"].values))
+
+
+def test_warmup_groups_and_var_names(model):
+    idata = run(model, draws=50, tune=60, discard_tuned_samples=False, var_names=["mu"])
+    assert idata.warmup_posterior["mu"].shape == (2, 60, 2)
+    assert idata.warmup_sample_stats["step_size"].shape == (2, 60)
+    assert list(idata.posterior.data_vars) == ["mu"]
+
+
+def test_reproducible_and_chain_methods_agree(model):
+    a = run(model, chain_method="vectorized")
+    b = run(model, chain_method="vectorized")
+    c = run(model, chain_method="sequential")
+    d = run(model, chain_method="parallel")
+    np.testing.assert_array_equal(a.posterior["mu"].values, b.posterior["mu"].values)
+    np.testing.assert_array_equal(c.posterior["mu"].values, d.posterior["mu"].values)
+    # vmapped arithmetic may differ from the single-chain program in the last bits only
+    np.testing.assert_allclose(a.posterior["mu"].values, c.posterior["mu"].values, rtol=0, atol=1e-6)
+    e = run(model, random_seed=12)
+    assert not np.array_equal(a.posterior["mu"].values, e.posterior["mu"].values)
+
+
+def test_compute_log_likelihood_function(model):
+    idata = run(model, draws=20, tune=20)
+    with model:
+        pm.compute_log_likelihood(idata)
+    assert idata.log_likelihood["y"].shape == (2, 20, 30)
+
+
+def test_step_and_nuts_options(model):
+    idata = run(model, draws=30, tune=50, step=pm.NUTS(target_accept=0.9, max_treedepth=6))
+    assert int(idata.sample_stats["tree_depth"].max()) <= 6
+    idata = run(model, draws=30, tune=50, nuts={"adaptation": "stan", "target_accept": 0.95})
+    assert idata.posterior.attrs["adaptation"] == "stan"
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    ({"draw": 10}, r"unknown keyword argument\(s\) \['draw'\]; accepted: \['draws'"),
+    ({"nuts": {"adapt": "stan"}}, r"unknown key\(s\) \['adapt'\]"),
+    ({"nuts": {"adaptation": "foo"}}, r"adaptation must be one of"),
+    ({"chain_method": "threads"}, r"chain_method must be one of"),
+    ({"target_accept": 1.5}, r"target_accept must be in"),
+])
+def test_bad_arguments(model, kwargs, pattern):
+    with model, pytest.raises((TypeError, ValueError), match=pattern):
+        pm.sample(**kwargs)
+
+
+def test_no_finite_start_names_variable():
+    with pm.Model() as model:
+        a = pm.Normal("a")
+        pm.Potential("bad", pm.math.log(-(a**2) - 1.0))
+    with model, pytest.raises(pm.SamplingError, match=r"not finite for \['bad'\]"):
+        pm.sample(draws=10, tune=10, chains=1, progressbar=False)
+
+
+def test_discrete_free_variable_is_not_silently_sampled():
+    with pm.Model() as model:
+        pm.Normal("a")
+    rv = model.free_RVs[0]
+    rv.owner.discrete = True  # simulate a discrete free variable
+    try:
+        with model, pytest.raises(pm.SamplingError, match=r"discrete variable\(s\) \['a'\]"):
+            pm.sample(draws=10, tune=10, chains=1, progressbar=False)
+    finally:
+        rv.owner.discrete = False
+
+
+def test_interrupt_returns_partial_draws(model, monkeypatch):
+    calls = {"n": 0}
+    original = sampling._Progress.update
+
+    def interrupt(self, *args, **kwargs):
+        calls["n"] += 1
+        original(self, *args, **kwargs)
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sampling._Progress, "update", interrupt)
+    with model, pytest.warns(UserWarning, match="interrupted"):
+        idata = pm.sample(draws=400, tune=100, chains=2, progressbar=False, random_seed=1)
+    n = idata.posterior.sizes["draw"]
+    assert 0 < n < 400
+
+
+def test_convergence_warnings(model):
+    idata = run(model, draws=100, tune=100)
+    stats = {k: idata.sample_stats[k].values for k in idata.sample_stats.data_vars}
+    stats["diverging"][0, :3] = True
+    # chains stuck in different places -> r_hat warning
+    idata.posterior["mu"].values[1] += 5.0
+    settings = sampling.SampleSettings(100, 100, 2, 0.8, 10, "nutpie", "vectorized", 2)
+    with pytest.warns(UserWarning) as record:
+        sampling._warn_convergence(model, idata, stats, settings)
+    messages = " ".join(str(r.message) for r in record)
+    assert "There were 3 divergences" in messages and "rhat statistic is larger than 1.01" in messages
+
+
+def test_progressbar_runs(model, capsys):
+    run(model, draws=20, tune=20, progressbar=True)
