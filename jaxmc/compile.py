@@ -80,7 +80,7 @@ class CompiledModel:
                     value = slot.transform.backward(y, *params)
                     jac = slot.transform.log_jac_det(y, *params)
                 else:
-                    value = y.astype(rv.dtype) if dist.discrete else y
+                    value = jnp.round(y).astype(rv.dtype) if dist.discrete else y
                     jac = None
             env[rv] = value
             out.append((rv, value, params, jac))

@@ -17,6 +17,10 @@ _UNSET = object()
 _stack = threading.local()
 
 
+class ImputationWarning(UserWarning):
+    """Observed data had missing values that are imputed as free variables."""
+
+
 def _models() -> list:
     if not hasattr(_stack, "models"):
         _stack.models = []
@@ -295,15 +299,59 @@ class Model:
         self._rvs.append(rv)
         return rv
 
+    def register_imputed(self, rv, name, *, dims, observed, transform=_UNSET, default_transform=_UNSET):
+        """Observed data with missing entries (NaN or masked), as PyMC: a free `<name>_unobserved` variable
+        for the missing entries, an observed `<name>_observed` one for the rest, and a Deterministic
+        `<name>` (with the dims) that puts them back together."""
+        from jaxmc.graph import apply
+
+        dist = rv.owner
+        if isinstance(observed, np.ma.MaskedArray):
+            mask = np.ma.getmaskarray(observed)
+            values = np.asarray(observed.data, dtype=float)
+        else:
+            mask = np.isnan(observed)
+            values = observed
+        if dist.ndim_supp:
+            mask = mask.any(axis=tuple(range(-dist.ndim_supp, 0)))
+            if dist.ndim_supp and not np.array_equal(np.isnan(values).any(-1), np.isnan(values).all(-1)):
+                raise ValueError(f"Variable {name!r}: a multivariate draw must be missing entirely or not at "
+                                 "all (some entries of a row are NaN, others are not)")
+        warnings.warn(f"Data in {name} contains missing values and will be automatically imputed from the "
+                      "sampling distribution.", ImputationWarning, stacklevel=3)
+        full_shape, supp = rv.shape, rv.shape[len(rv.shape) - dist.ndim_supp:]
+        k = dist.ndims_params or (0,) * len(dist.params)
+
+        def part(sel):
+            d = object.__new__(type(dist))
+            d.__dict__.update(dist.__dict__)
+            n = int(sel.sum())
+
+            def pick(p, nd):
+                shape = (*full_shape[: len(full_shape) - dist.ndim_supp], *jnp.shape(p)[jnp.ndim(p) - nd:])
+                return jnp.broadcast_to(p, shape)[sel]
+
+            d.params = [apply(pick, p, nd) if isinstance(p, TensorVariable) else pick(p, nd)
+                        for p, nd in zip(dist.params, k)]
+            d.shape, d.batch_shape, d.explicit_shape = (n, *supp), (n,), True
+            node = TensorVariable(None, [], jax.ShapeDtypeStruct((n, *supp), rv.dtype), kind="rv")
+            node.owner, node.model = d, None
+            return node
+
+        unobs = self.register_rv(part(mask), f"{name}_unobserved", transform=transform,
+                                 default_transform=default_transform)
+        obs = self.register_rv(part(~mask), f"{name}_observed", observed=values[~mask])
+        dtype = rv.dtype
+
+        def combine(u, o):
+            return jnp.zeros(full_shape, dtype).at[mask].set(u).at[~mask].set(o)
+
+        return Deterministic(name, apply(combine, unobs, obs), dims=dims, model=self)
+
     def _observed_node(self, name, rv, observed):
         dist = rv.owner
         if isinstance(observed, TensorVariable):
             return observed
-        if isinstance(observed, np.ma.MaskedArray) or (observed.dtype.kind == "f" and np.isnan(observed).any()):
-            raise NotImplementedError(
-                f"Variable {name!r}: observed data has missing values (NaN or masked); automatic "
-                "imputation is not available yet. Drop the missing rows or model them explicitly."
-            )
         value = observed.astype(rv.dtype) if dist.discrete else config.as_floatX(observed.astype(float)
                                                                                     if observed.dtype.kind in "biu" else observed)
         if dist.discrete and observed.dtype.kind == "f" and not np.all(np.mod(observed, 1) == 0):

@@ -13,7 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc.model import modelcontext
+from jaxmc import discrete_steps
 from jaxmc.nuts import STAT_NAMES, build_chain
+from jaxmc.nuts import init as nuts_init
 
 ADAPTATIONS = ("nutpie", "stan")
 CHAIN_METHODS = ("vectorized", "parallel", "sequential")
@@ -160,12 +162,6 @@ def _seed_key(random_seed):
 
 
 def _check_sampleable(model, cm):
-    discrete = [rv.name for rv in model.free_RVs if rv.owner.discrete]
-    if discrete:
-        raise SamplingError(
-            f"Free discrete variable(s) {discrete} cannot be sampled by NUTS. Marginalize them (e.g. write "
-            "the mixture with pm.Mixture / logsumexp) or observe them."
-        )
     if cm.size == 0:
         raise SamplingError("The model has no free variables to sample; use pm.sample_prior_predictive")
 
@@ -206,9 +202,14 @@ def initial_positions(model, cm, data, key, chains, initvals=None, tries: int = 
     x = base
     ok = jnp.zeros(chains, bool)
     jitter = initvals is None
+    continuous = np.ones(cm.size, bool)
+    for s in cm.slots:
+        if s.rv.owner.discrete:
+            continuous[s.start:s.stop] = False  # discrete values start at their support point
     for _ in range(tries):
         key, sub = jax.random.split(key)
-        cand = base + (jax.random.uniform(sub, base.shape, base.dtype, -1.0, 1.0) if jitter else 0.0)
+        noise = jax.random.uniform(sub, base.shape, base.dtype, -1.0, 1.0) * continuous
+        cand = base + (noise if jitter else 0.0)
         lp, g = logp_grad(cand, data)
         good = jnp.isfinite(lp) & jnp.all(jnp.isfinite(g), axis=1)
         x = jnp.where((~ok & good)[:, None], cand, x)
@@ -261,25 +262,58 @@ def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized:
 
 
 def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
+    """The single-chain init and chunk functions: NUTS on the continuous coordinates and, when the model
+    has discrete free variables, a compound step that updates them after each NUTS transition."""
+    block = discrete_steps.block_for(cm)
+    disc = jnp.asarray(block.index) if block is not None else jnp.zeros(0, jnp.int32)
+    cont_np = np.setdiff1d(np.arange(cm.size), np.asarray(disc))
+    cont = jnp.asarray(cont_np)
+    has_nuts = cont_np.size > 0
 
-    def chain_fns(data):
-        def logdensity(x):
-            return cm.logp(x, data)
+    def assemble(xc, xd):
+        x = jnp.zeros(cm.size, xc.dtype if has_nuts else xd.dtype)
+        return x.at[cont].set(xc).at[disc].set(xd)
 
-        return build_chain(logdensity, settings.tune, adaptation=settings.adaptation,
-                           target_accept=settings.target_accept, max_treedepth=settings.max_treedepth)
+    def chain_fns(data, xd):
+        def logdensity(xc):
+            return cm.logp(assemble(xc, xd), data)
+
+        return logdensity, build_chain(logdensity, settings.tune, adaptation=settings.adaptation,
+                                       target_accept=settings.target_accept,
+                                       max_treedepth=settings.max_treedepth)
 
     def init_one(key, x, data):
-        init_fn, _ = chain_fns(data)
-        return init_fn(key, x)
+        xd = x[disc]
+        _, (init_fn, _) = chain_fns(data, xd)
+        chain = init_fn(key, x[cont]) if has_nuts else None
+        dstate = discrete_steps.init(block, x.dtype) if block is not None else None
+        return chain, xd, dstate
+
+    def step(state, xs, data):
+        chain, xd, dstate = state
+        key, i = xs
+        k_nuts, k_disc = jax.random.split(key)
+        if has_nuts:
+            _, (_, step_fn) = chain_fns(data, xd)
+            chain, (xc, stats) = step_fn(chain, (k_nuts, i))
+        else:
+            xc, stats = jnp.zeros(0, xd.dtype), _empty_stats(xd.dtype)
+        if block is not None:
+            x, dstate = discrete_steps.step(k_disc, assemble(xc, xd), lambda v: cm.logp(v, data), block,
+                                            dstate, i < settings.tune)
+            xd = x[disc]
+            if has_nuts:  # the cached density and gradient refer to the old discrete values
+                logdensity, _ = chain_fns(data, xd)
+                chain = chain._replace(hmc=nuts_init(xc, logdensity))
+                stats = dict(stats, lp=chain.hmc.logdensity)
+        return (chain, xd, dstate), (assemble(xc, xd), stats)
 
     def chunk_one(state, key, start, data):
-        _, step_fn = chain_fns(data)
         keys = jax.random.split(jax.random.fold_in(key, start), chunk)
         idx = start + jnp.arange(chunk, dtype=jnp.int32)
 
         def body(st, xs):  # steps past the end of the run are computed and dropped by the caller
-            st2, (pos, stats) = step_fn(st, xs)
+            st2, (pos, stats) = step(st, xs, data)
             values = cm.expand(pos, data)
             return st2, ({n: values[n] for n in names}, stats)
 
@@ -295,6 +329,13 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
     return init, run
 
 
+def _empty_stats(dtype):
+    z = jnp.zeros((), dtype)
+    return {"lp": z, "acceptance_rate": z + 1, "step_size": z, "step_size_bar": z, "tree_depth": jnp.int32(0),
+            "n_steps": jnp.int32(0), "diverging": jnp.bool_(False), "energy": z, "max_energy_error": z,
+            "reached_max_treedepth": jnp.bool_(False)}
+
+
 def compiler_options() -> dict:
     """XLA options for the sampler's programs: on CPU, LLVM optimization level 1 halves compile time
     with no measurable loss of speed for these loop-heavy programs (see BENCHMARKS.md)."""
@@ -303,11 +344,32 @@ def compiler_options() -> dict:
     return {}
 
 
+def _executables(cm, settings, names, chunk, vectorized, keys, x0, data):
+    """Ahead-of-time compiled (init, run_chunk) for these argument shapes, compiled concurrently (the two
+    XLA compilations release the GIL) and cached on the model."""
+    init, run = _build_programs(cm, settings, names, chunk, vectorized)
+    if vectorized:
+        init_args = (keys, x0, data)
+        run_key = keys
+    else:
+        init_args = (keys[0], x0[0], data)
+        run_key = keys[0]
+    sig = jax.tree_util.tree_map(lambda a: (jnp.shape(a), jnp.result_type(a)), init_args)
+    cache_key = ("exe", id(init), str(sig))
+    cache = cm.model._compiled
+    if cache_key not in cache:
+        state = jax.eval_shape(init, *init_args)
+        lowered = [init.lower(*init_args), run.lower(state, run_key, jnp.int32(0), data)]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            cache[cache_key] = tuple(pool.map(lambda low: low.compile(), lowered))
+    return cache[cache_key]
+
+
 def _run(cm, data, x0, keys, settings: SampleSettings, names, progressbar):
     total = settings.tune + settings.draws
     chunk = _chunk_length(total)
     vectorized = settings.chain_method == "vectorized"
-    init, run = _build_programs(cm, settings, names, chunk, vectorized)
+    init, run = _executables(cm, settings, names, chunk, vectorized, keys, x0, data)
     progress = _Progress(settings, progressbar)
     interrupted = False
     outs: list = []

@@ -187,3 +187,42 @@ def test_set_data_checks():
         pm.set_data({"lik": np.zeros(3)}, model=model)
     pm.set_data({"x": np.ones(2), "y": np.ones(2)}, model=model, coords={"obs": ["p", "q"]})
     assert model.coords["obs"] == ("p", "q") and model.dim_lengths["obs"] == 2
+
+
+def test_missing_data_imputed_like_pymc():
+    from tests.helpers import pymc_parity
+
+    def build(pm_):
+        with pm_.Model(coords={"i": range(5)}) as m:
+            mu = pm_.Normal("mu")
+            s = pm_.HalfNormal("s")
+            pm_.Normal("y", mu, s, observed=np.array([1.0, np.nan, 2.0, np.nan, 3.0]), dims="i")
+            pm_.HalfNormal("z", s, observed=np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]))
+        return m
+
+    with pytest.warns(pm.model.ImputationWarning, match="Data in y contains missing values"):
+        jm, _ = pymc_parity(build)
+    assert [v.name for v in jm.value_vars] == ["mu", "s_log__", "y_unobserved", "z_unobserved_log__"]
+    assert [v.name for v in jm.observed_RVs] == ["y_observed", "z_observed"]
+    assert jm.named_vars_to_dims["y"] == ("i",)
+
+
+def test_imputed_values_have_the_right_posterior():
+    """y_i ~ N(mu, 1), mu ~ N(0, 10): an imputed y has posterior mean E[mu | data] and variance 1 + var."""
+    import warnings
+
+    data = np.array([1.0, 2.5, np.nan, 0.5, 1.5, np.nan])
+    with pm.Model() as model, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mu = pm.Normal("mu", 0, 10)
+        pm.Normal("y", mu, 1.0, observed=data)
+        idata = pm.sample(draws=1500, tune=500, chains=2, progressbar=False, random_seed=4)
+    obs = data[~np.isnan(data)]
+    prec = 1 / 100 + len(obs)
+    post_mean, post_var = obs.sum() / prec, 1 / prec
+    imputed = idata.posterior["y_unobserved"].values.reshape(-1, 2)
+    full = idata.posterior["y"].values.reshape(-1, 6)
+    np.testing.assert_allclose(full[:, [0, 1, 3, 4]], np.broadcast_to(obs, (len(full), 4)))
+    se = np.sqrt((1 + post_var) / 400)  # conservative MCSE (ESS >= 400)
+    assert np.all(np.abs(imputed.mean(0) - post_mean) < 4 * se)
+    np.testing.assert_allclose(imputed.var(0), 1 + post_var, rtol=0.15)

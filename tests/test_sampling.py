@@ -118,16 +118,41 @@ def test_no_finite_start_names_variable():
         pm.sample(draws=10, tune=10, chains=1, progressbar=False)
 
 
-def test_discrete_free_variable_is_not_silently_sampled():
+def test_switchpoint_model_recovers_switch_point():
+    """A DiscreteUniform switch point (Metropolis) and two Poisson rates (NUTS) in one compound step."""
+    rng = np.random.default_rng(42)
+    years = np.arange(60)
+    true_switch = 37
+    counts = np.where(years < true_switch, rng.poisson(4.0, 60), rng.poisson(1.0, 60))
     with pm.Model() as model:
-        pm.Normal("a")
-    rv = model.free_RVs[0]
-    rv.owner.discrete = True  # simulate a discrete free variable
-    try:
-        with model, pytest.raises(pm.SamplingError, match=r"discrete variable\(s\) \['a'\]"):
-            pm.sample(draws=10, tune=10, chains=1, progressbar=False)
-    finally:
-        rv.owner.discrete = False
+        switch = pm.DiscreteUniform("switchpoint", lower=0, upper=59)
+        early = pm.Exponential("early_rate", 1.0)
+        late = pm.Exponential("late_rate", 1.0)
+        rate = pm.math.switch(switch >= years, early, late)
+        pm.Poisson("disasters", rate, observed=counts)
+    idata = run(model, draws=500, tune=500, chains=2)
+    sp = idata.posterior["switchpoint"].values
+    assert sp.dtype.kind == "i"
+    lo, hi = np.percentile(sp, [2.5, 97.5])
+    assert lo - 1 <= true_switch <= hi + 1
+    assert abs(float(idata.posterior["early_rate"].mean()) - 4.0) < 0.8
+    assert abs(float(idata.posterior["late_rate"].mean()) - 1.0) < 0.5
+
+
+def test_binary_latent_variables_gibbs():
+    """Bernoulli free variables get Gibbs updates: the posterior of z given y matches the exact answer."""
+    with pm.Model() as model:
+        z = pm.Bernoulli("z", p=0.3, shape=2)
+        pm.Normal("y", mu=2.0 * z, sigma=1.0, observed=np.array([2.1, -0.2]))
+    idata = run(model, draws=2000, tune=200, chains=2)
+    from scipy import stats
+
+    def post(y):
+        a = 0.3 * stats.norm.pdf(y, 2, 1)
+        return a / (a + 0.7 * stats.norm.pdf(y, 0, 1))
+
+    est = idata.posterior["z"].values.reshape(-1, 2).mean(0)
+    np.testing.assert_allclose(est, [post(2.1), post(-0.2)], atol=0.05)
 
 
 def test_interrupt_returns_partial_draws(model, monkeypatch):

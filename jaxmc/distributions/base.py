@@ -47,6 +47,12 @@ def _as_param(x, cls, pname):
     return jnp.asarray(arr)
 
 
+def _has_missing(observed) -> bool:
+    if isinstance(observed, np.ma.MaskedArray):
+        return bool(np.ma.getmaskarray(observed).any())
+    return isinstance(observed, np.ndarray) and observed.dtype.kind == "f" and bool(np.isnan(observed).any())
+
+
 class Distribution:
     """Base class of all distributions (see the module docstring for what a family defines)."""
 
@@ -95,6 +101,9 @@ class Distribution:
             if isinstance(err, ShapeError) and dims is not None and shape is not None:
                 msg += f" The requested shape comes from dims {dict(zip(dims, shape))}."
             raise type(err)(msg) from None
+        if observed is not None and _has_missing(observed):
+            return model.register_imputed(rv, name, dims=dims, observed=observed, transform=transform,
+                                          default_transform=default_transform)
         return model.register_rv(rv, name, dims=dims, observed=observed, initval=initval,
                                  transform=transform, default_transform=default_transform,
                                  total_size=total_size)
