@@ -129,6 +129,19 @@ class ParamCheck:
     why: str = ""
 
 
+def _mcse_sd(x) -> float:
+    """ArviZ 0.23's ESS-based MCSE of the sd (`az.mcse(method="sd")`, the formula the reference used),
+    computed here because ArviZ's `mcse` fails with NumPy >= 2.4 when numba is installed (float() of a
+    1-element array)."""
+    import arviz as az
+
+    sims_c2 = (x - x.mean()) ** 2
+    ess = float(az.ess(sims_c2, method="mean"))
+    evar = sims_c2.mean()
+    varvar = ((sims_c2**2).mean() - evar**2) / ess
+    return float(np.sqrt(varvar / evar / 4))
+
+
 def check_param(name, x, ref: dict, heavy_tailed=False, rhat_max=RHAT_MAX, ess_min=ESS_MIN) -> ParamCheck:
     """The pack README's test for one parameter given its (chain, draw) draws and reference summary."""
     import arviz as az
@@ -138,8 +151,8 @@ def check_param(name, x, ref: dict, heavy_tailed=False, rhat_max=RHAT_MAX, ess_m
         warnings.simplefilter("ignore")
         ess = float(az.ess(x, method="bulk"))
         rhat = float(az.rhat(x))
-        mcse_mean = float(az.mcse(x, method="mean"))
-        mcse_sd = float(az.mcse(x, method="sd"))
+        mcse_mean = float(x.std(ddof=1) / np.sqrt(az.ess(x, method="mean")))  # = az.mcse(method="mean")
+        mcse_sd = _mcse_sd(x)
     mean, sd = float(x.mean()), float(x.std(ddof=1))
     z_mean = (mean - ref["mean"]) / math.sqrt(mcse_mean**2 + ref["mcse_mean"] ** 2)
     z_sd = (sd - ref["sd"]) / math.sqrt(mcse_sd**2 + ref["mcse_sd"] ** 2)
@@ -212,10 +225,11 @@ class RunResult:
         }
 
 
-def sample_settings(posterior: str, draws=1000, tune=1000, chains=4, **override) -> dict:
-    """pm.sample defaults, with the per-model changes a model file declares in SAMPLE_KWARGS."""
+def sample_settings(posterior: str, **override) -> dict:
+    """pm.sample defaults, with the per-model changes a model file declares in SAMPLE_KWARGS, then `override`
+    (None values ignored)."""
     mod = model_module(posterior)
-    s = {"draws": draws, "tune": tune, "chains": chains, "target_accept": 0.8}
+    s = {"draws": 1000, "tune": 1000, "chains": 4, "target_accept": 0.8}
     s.update(getattr(mod, "SAMPLE_KWARGS", {}))
     s.update({k: v for k, v in override.items() if v is not None})
     return s

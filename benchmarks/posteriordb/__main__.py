@@ -1,0 +1,138 @@
+"""Runner: `python -m benchmarks.posteriordb [--subset fast|all] [--posteriors a,b] [--peers]
+[--draws N --tune N --chains N] [--seed S] [--no-write]`.
+
+Samples every posterior with jaxmc (and, with --peers, the PyMC version with nutpie), applies the pack's
+z-test to every reference parameter, prints the table, stores per-run results in
+`benchmarks/posteriordb/results.json` (merged with earlier runs, keyed by posterior and sampler) and writes
+the tables of all stored results into `benchmarks/posteriordb/RESULTS.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+from benchmarks.posteriordb.common import FAST, HERE, POSTERIORS, RunResult, run_jaxmc, run_nutpie, short_name
+
+RESULTS_JSON = HERE / "results.json"
+RESULTS_MD = HERE / "RESULTS.md"
+
+
+def _fmt(x, spec=".2f"):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return format(x, spec)
+
+
+def _settings_text(s: dict) -> str:
+    base = f"{s['chains']}x({s['tune']}+{s['draws']})"
+    extra = [f"target_accept={s['target_accept']}"] if s.get("target_accept", 0.8) != 0.8 else []
+    extra += [f"max_treedepth={s['max_treedepth']}"] if "max_treedepth" in s else []
+    return base + (", " + ", ".join(extra) if extra else "")
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| posterior | sampler | settings | result | max \\|z\\| mean / sd | sd ratio range | divergences "
+            "| min ESS | time s (compile + sample) | ESS/s | grads/ESS |")
+    lines = [head, "|" + "---|" * 11]
+    for r in rows:
+        if r.get("error"):
+            lines.append(f"| {short_name(r['posterior'])} | {r['sampler']} | {_settings_text(r['settings'])} | "
+                         f"{r['error']} | | | | | | | |")
+            continue
+        res = "pass" if r["passed"] else "FAIL: " + "; ".join(f"{k} ({v})" for k, v in r["failures"].items())
+        lines.append(
+            f"| {short_name(r['posterior'])} | {r['sampler']} | {_settings_text(r['settings'])} | {res} | "
+            f"{_fmt(r['max_abs_z_mean'])} / {_fmt(r['max_abs_z_sd'])} | "
+            f"{_fmt(r['sd_ratio_min'])} - {_fmt(r['sd_ratio_max'])} | {r['divergences']} | "
+            f"{_fmt(r['min_ess_bulk'], '.0f')} | {_fmt(r['wall_s'], '.1f')} ({_fmt(r['compile_s'], '.1f')} + "
+            f"{_fmt(r['sample_s'], '.1f')}) | {_fmt(r['ess_per_s'], '.1f')} | {_fmt(r['grads_per_ess'], '.1f')} |")
+    return "\n".join(lines)
+
+
+def load_results() -> dict:
+    if RESULTS_JSON.exists():
+        return json.loads(RESULTS_JSON.read_text())
+    return {}
+
+
+def save_results(all_results: dict):
+    RESULTS_JSON.write_text(json.dumps(all_results, indent=1, sort_keys=True, default=float) + "\n")
+
+
+def write_markdown(all_results: dict):
+    order = [p for p, _ in POSTERIORS]
+    rows = {s: [all_results[f"{p}|{s}"] for p in order if f"{p}|{s}" in all_results] for s in ("jaxmc", "nutpie")}
+    parts = [RESULTS_MD.read_text().split("<!-- runner tables -->")[0] if RESULTS_MD.exists() else
+             "# posteriordb results\n\n", "<!-- runner tables -->\n"]
+    for sampler, rs in rows.items():
+        if rs:
+            meta = rs[0].get("machine", "")
+            parts.append(f"\n### {sampler}\n\n{table(rs)}\n\n_{meta}_\n")
+    parts.append("<!-- end runner tables -->\n")
+    tail = ""
+    if RESULTS_MD.exists() and "<!-- end runner tables -->" in RESULTS_MD.read_text():
+        tail = RESULTS_MD.read_text().split("<!-- end runner tables -->\n", 1)[1]
+    RESULTS_MD.write_text("".join(parts) + tail)
+
+
+def machine() -> str:
+    import jax
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, jax {jax.__version__} "
+            f"({jax.default_backend()}), run {time.strftime('%Y-%m-%d')}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.posteriordb", description=__doc__)
+    ap.add_argument("--subset", choices=["fast", "all"], default="all")
+    ap.add_argument("--posteriors", default=None, help="comma-separated posterior or module names")
+    ap.add_argument("--peers", action="store_true", help="also run the PyMC version with nutpie")
+    ap.add_argument("--only-peers", action="store_true", help="run nutpie only")
+    ap.add_argument("--draws", type=int, default=None)
+    ap.add_argument("--tune", type=int, default=None)
+    ap.add_argument("--chains", type=int, default=None)
+    ap.add_argument("--target-accept", type=float, default=None)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-write", action="store_true", help="print only; do not update results.json/RESULTS.md")
+    args = ap.parse_args(argv)
+
+    names = [p for p, _ in POSTERIORS] if args.subset == "all" else list(FAST)
+    if args.posteriors:
+        wanted = args.posteriors.split(",")
+        names = [p for p, m in POSTERIORS if p in wanted or m in wanted]
+    samplers = [] if args.only_peers else [("jaxmc", run_jaxmc)]
+    if args.peers or args.only_peers:
+        samplers.append(("nutpie", run_nutpie))
+    override = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "target_accept": args.target_accept}
+    all_results = load_results()
+    rows = []
+    for p in names:
+        for sname, fn in samplers:
+            print(f"[{time.strftime('%H:%M:%S')}] {short_name(p)} with {sname} ...", flush=True)
+            res: RunResult = fn(p, seed=args.seed, **override)
+            row = res.summary()
+            row["machine"] = machine()
+            rows.append(row)
+            print(table([row]).splitlines()[-1], flush=True)
+            if res.checks and not res.passed:
+                for c in res.checks:
+                    if not c.passed:
+                        print(f"    {c.name}: mean {c.mean:.4g} (ref {c.ref_mean:.4g}), sd {c.sd:.4g} (ref "
+                              f"{c.ref_sd:.4g}), ess {c.ess_bulk:.0f}, rhat {c.rhat:.3f}: {c.why}", flush=True)
+            if not args.no_write:
+                all_results[f"{p}|{sname}"] = row
+                save_results(all_results)
+                write_markdown(all_results)
+    print()
+    print(table(rows))
+    return 0 if all(r["passed"] for r in rows if r["sampler"] == "jaxmc") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
