@@ -8,6 +8,26 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
+
+def _enable_compilation_cache() -> None:
+    """Keep compiled programs on disk (like PyTensor's compiledir), so that running the same model again in
+    a new process skips XLA compilation. JAXMC_COMPILATION_CACHE=0 turns it off; a path sets the folder."""
+    setting = os.environ.get("JAXMC_COMPILATION_CACHE", "1")
+    if setting in ("0", "false", "False", ""):
+        return
+    folder = setting if setting not in ("1", "true", "True") else os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "jaxmc", "xla")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if jax.config.jax_compilation_cache_dir is None:
+            jax.config.update("jax_compilation_cache_dir", folder)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    except (OSError, AttributeError):  # read-only home or an older JAX: run without the cache
+        pass
+
+
+_enable_compilation_cache()
+
 _floatX = os.environ.get("JAXMC_FLOATX", "float64")
 if _floatX not in ("float32", "float64"):
     raise ValueError(f"JAXMC_FLOATX must be 'float32' or 'float64', found {_floatX!r}")

@@ -147,8 +147,10 @@ def sample(draws: int = 1000, tune: int = 1000, chains: int = 4, cores: int | No
 
 
 def default_chain_method(chains: int) -> str:
-    """Vectorized chains on accelerators and on CPU (measured fastest here); see BENCHMARKS.md."""
-    return "vectorized"
+    """On CPU, one single-chain program run by `cores` threads ("parallel"): it compiles faster and runs
+    faster than vectorized chains, whose batched while-loops wait for the longest tree (BENCHMARKS.md). On
+    accelerators, vectorized chains."""
+    return "parallel" if jax.default_backend() == "cpu" else "vectorized"
 
 
 def _seed_key(random_seed):
@@ -337,10 +339,11 @@ def _empty_stats(dtype):
 
 
 def compiler_options() -> dict:
-    """XLA options for the sampler's programs: on CPU, LLVM optimization level 1 halves compile time
-    with no measurable loss of speed for these loop-heavy programs (see BENCHMARKS.md)."""
+    """XLA options for the sampler's programs. On CPU, XLA's newer fusion emitters double the compile time
+    of these loop-heavy programs (4.3 s -> 2.5 s CPU for the flagship's chunk program without them) with no
+    measurable change in speed; see BENCHMARKS.md."""
     if jax.default_backend() == "cpu":
-        return {"xla_backend_optimization_level": 1}
+        return {"xla_cpu_use_fusion_emitters": False}
     return {}
 
 
