@@ -336,6 +336,7 @@ class AR(Distribution):
 
 
 # ====================================================================== GARCH(1, 1)
+@jax.jit
 def _garch_variances(y, omega, alpha_1, beta_1, initial_vol):
     """sigma_t^2 for t = 0..T-1 (time first): v_0 = initial_vol^2, v_t = omega + alpha y_{t-1}^2 + beta v_{t-1},
     a linear recurrence solved with an associative scan."""
