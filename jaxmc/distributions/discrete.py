@@ -229,11 +229,9 @@ def _log_betainc(a, b, x, x1m=None):
     known more accurately than by subtraction."""
     x1m = 1.0 - _f(x) if x1m is None else x1m
     a, b, x, x1m = jnp.broadcast_arrays(_f(a), _f(b), _f(x), _f(x1m))
-    mid = a / (a + b)
-    upper = x > mid
-    direct = betainc(a, b, jnp.where(upper, mid, x))
-    comp = betainc(b, a, jnp.where(upper, x1m, 1.0 - mid))
-    return jnp.where(upper, jnp.log1p(-comp), jnp.log(direct))
+    upper = x > a / (a + b)
+    i = betainc(jnp.where(upper, b, a), jnp.where(upper, a, b), jnp.where(upper, x1m, x))
+    return jnp.where(upper, jnp.log1p(-i), jnp.log(i))
 
 
 def _log_gammaincc(a, x):
@@ -528,7 +526,7 @@ class NegativeBinomial(Discrete):
         else:
             n, p = a, b
             alpha = n
-            mu = n * (1.0 - p) / p
+            mu = n * ((1.0 - p) / p)
             log_p = jnp.log(p)
             log_1mp = jnp.log1p(-p)
         return mu, alpha, log_p, log_1mp
@@ -848,6 +846,14 @@ class Categorical(Discrete):
         return [(ok, "0 <= p <= 1, sum(p) = 1")]
 
 
+def _ordered_logcdf(value, z, log_f):
+    """log F(z[..., v]) for 0 <= v < K, -inf below, 0 from K on (z: standardized cutpoints, (..., K))."""
+    K = z.shape[-1]
+    v = jnp.floor(_f(value))
+    res = Categorical._take(log_f(z), v)
+    return jnp.where(v < 0, -jnp.inf, jnp.where(v > K - 1, 0.0, res))
+
+
 def _ordered_new(cls, name, args, compute_p, kwargs):
     """PyMC's OrderedLogistic/OrderedProbit constructor: the Deterministic `<name>_probs` (created first,
     as in PyMC), then the variable itself."""
@@ -903,6 +909,10 @@ class OrderedLogistic(Categorical):
     def _logits(self, eta, cutpoints):
         return self._log_probs(eta, cutpoints)
 
+    def logcdf(self, value, eta, cutpoints):
+        # log P(y <= v) = log sigmoid(cutpoints[v] - eta) directly (no cumulated sum)
+        return _ordered_logcdf(value, jnp.asarray(cutpoints) - jnp.asarray(eta)[..., None], jax.nn.log_sigmoid)
+
     def _k(self, eta, cutpoints):
         return jnp.shape(cutpoints)[-1] + 1 if jnp.ndim(cutpoints) else None
 
@@ -945,6 +955,10 @@ class OrderedProbit(Categorical):
 
     def _logits(self, eta, cutpoints, sigma):
         return self._log_probs(eta, cutpoints, sigma)
+
+    def logcdf(self, value, eta, cutpoints, sigma):
+        z = (jnp.asarray(cutpoints) - jnp.asarray(eta)[..., None]) / jnp.asarray(sigma)[..., None]
+        return _ordered_logcdf(value, z, jsp.log_ndtr)
 
     def _k(self, eta, cutpoints, sigma):
         return jnp.shape(cutpoints)[-1] + 1 if jnp.ndim(cutpoints) else None
