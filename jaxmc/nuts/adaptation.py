@@ -24,12 +24,20 @@ VARIANCE_CLIP = (1e-20, 1e20)
 
 
 class Adaptation(NamedTuple):
-    """``init(key, hmc_state) -> (adapt_state, step_size, inv_mass)``;
-    ``update(adapt_state, key, step_index, hmc_state, info, step_size, inv_mass)
-    -> (adapt_state, step_size, inv_mass)`` (call only while ``step_index < num_tune``; at the last
-    tuning step the step size becomes ``step_size_bar``); ``step_size_bar(adapt_state)``."""
+    """Pure functions of one warm-up scheme (``step_index`` is the index of the draw just made).
+
+    * ``init(hmc_state) -> (adapt_state, step_size, inv_mass)``: the initial step-size search is
+      left pending;
+    * ``prepare(adapt_state, key, hmc_state, step_size, inv_mass) -> (adapt_state, step_size)``:
+      run before each transition; does a pending step-size search (none in most steps);
+    * ``update(adapt_state, step_index, hmc_state, info, step_size, inv_mass)
+      -> (adapt_state, step_size, inv_mass)``: after each tuning transition (``step_index <
+      num_tune``); at the last tuning step the step size becomes ``step_size_bar``;
+    * ``step_size_bar(adapt_state)``: the dual-averaging average.
+    """
 
     init: Callable
+    prepare: Callable
     update: Callable
     step_size_bar: Callable
 
@@ -81,6 +89,7 @@ class NutpieAdaptState(NamedTuple):
     grad_bg: welford.WelfordState
     has_initial_mass_matrix: Array  # True until the mass matrix is first changed
     last_update: Array
+    search_pending: Array  # do the step-size search before the next transition
 
 
 def _inv_mass_from_grad(grad: Array) -> Array:
@@ -120,27 +129,34 @@ def nutpie_adaptation(
     """
     sched = nutpie_schedule(num_tune) if schedule is None else schedule
 
-    def init(key: Array, hmc: HMCState):
+    def init(hmc: HMCState):
         dtype = hmc.position.dtype
         shape = hmc.position.shape
         first = lambda x: welford.update(welford.init(shape, dtype), x)  # noqa: E731
-        inv_mass = _inv_mass_from_grad(hmc.logdensity_grad)
-        step_size, found = nutpie_init_step_size(
-            logdensity_fn, key, hmc, inv_mass, jnp.asarray(initial_step, dtype), target_accept
-        )
-        dual_avg = da.init(jnp.where(found, step_size, jnp.asarray(initial_step, dtype)))
+        step_size = jnp.asarray(initial_step, dtype)
         state = NutpieAdaptState(
-            dual_avg,
+            da.init(step_size),
             first(hmc.position),
             first(hmc.logdensity_grad),
             first(hmc.position),
             first(hmc.logdensity_grad),
             jnp.bool_(True),
             jnp.int32(0),
+            jnp.bool_(True),
         )
-        return state, step_size, inv_mass
+        return state, step_size, _inv_mass_from_grad(hmc.logdensity_grad)
 
-    def update(state: NutpieAdaptState, key, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
+    def prepare(state: NutpieAdaptState, key, hmc: HMCState, step_size, inv_mass):
+        dtype = hmc.position.dtype
+        initial = jnp.asarray(initial_step, dtype)
+        eps, found = nutpie_init_step_size(
+            logdensity_fn, key, hmc, inv_mass, initial, target_accept, enabled=state.search_pending
+        )
+        dual_avg = _tree_where(found, da.init(eps), state.dual_avg)
+        step_size = jnp.where(state.search_pending, eps, step_size)
+        return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), step_size
+
+    def update(state: NutpieAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
         draw = jnp.asarray(step_index, jnp.int32)
         dtype = hmc.position.dtype
         in_mass_phase = draw < sched.final_window
@@ -176,17 +192,10 @@ def nutpie_adaptation(
         late = ~in_mass_phase | is_late
         accept = jnp.where(late, info.acceptance_rate_sym, info.acceptance_rate)
         dual_avg = da.update(state.dual_avg, accept, target_accept)
-        new_step = jnp.where(draw == num_tune - 1, da.final(dual_avg), da.current(dual_avg))
-
-        reinit = did_change & state.has_initial_mass_matrix
-
-        def search(_):
-            eps, found = nutpie_init_step_size(
-                logdensity_fn, key, hmc, new_inv_mass, jnp.asarray(initial_step, dtype), target_accept
-            )
-            return eps, _tree_where(found, da.init(eps), dual_avg)
-
-        new_step, dual_avg = jax.lax.cond(reinit, search, lambda _: (new_step, dual_avg), None)
+        last = draw == num_tune - 1
+        new_step = jnp.where(last, da.final(dual_avg), da.current(dual_avg))
+        # the first change of the mass matrix triggers a new step-size search (done in prepare)
+        search = did_change & state.has_initial_mass_matrix & ~last
         new_state = NutpieAdaptState(
             dual_avg,
             fg_draw,
@@ -195,13 +204,14 @@ def nutpie_adaptation(
             bg_grad,
             state.has_initial_mass_matrix & ~did_change,
             last_update,
+            search,
         )
         return new_state, new_step.astype(dtype), new_inv_mass
 
     def step_size_bar(state: NutpieAdaptState):
         return da.final(state.dual_avg)
 
-    return Adaptation(init, update, step_size_bar)
+    return Adaptation(init, prepare, update, step_size_bar)
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,6 +259,7 @@ class StanAdaptState(NamedTuple):
 
     dual_avg: da.DualAveragingState
     draw: welford.WelfordState
+    search_pending: Array  # search a step size (and restart dual averaging) before the next transition
 
 
 def stan_adaptation(
@@ -268,16 +279,21 @@ def stan_adaptation(
     sched = stan_schedule(num_tune) if schedule is None else schedule
     ends = np.asarray(sched.window_ends, dtype=np.int32)
 
-    def init(key: Array, hmc: HMCState):
+    def init(hmc: HMCState):
         dtype = hmc.position.dtype
-        inv_mass = jnp.ones_like(hmc.position)
-        step_size = stan_init_step_size(
-            logdensity_fn, key, hmc, inv_mass, jnp.asarray(initial_step, dtype)
+        step_size = jnp.asarray(initial_step, dtype)
+        state = StanAdaptState(
+            da.init(step_size), welford.init(hmc.position.shape, dtype), jnp.bool_(True)
         )
-        state = StanAdaptState(da.init(step_size), welford.init(hmc.position.shape, dtype))
-        return state, step_size, inv_mass
+        return state, step_size, jnp.ones_like(hmc.position)
 
-    def update(state: StanAdaptState, key, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
+    def prepare(state: StanAdaptState, key, hmc: HMCState, step_size, inv_mass):
+        pending = state.search_pending
+        eps = stan_init_step_size(logdensity_fn, key, hmc, inv_mass, step_size, enabled=pending)
+        dual_avg = _tree_where(pending, da.init(eps), state.dual_avg)
+        return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), eps
+
+    def update(state: StanAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
         counter = jnp.asarray(step_index, jnp.int32)
         dtype = hmc.position.dtype
         dual_avg = da.update(state.dual_avg, info.acceptance_rate, target_accept)
@@ -289,22 +305,17 @@ def stan_adaptation(
         var = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0))
         new_inv_mass = jnp.where(is_end, var, inv_mass)
         draw = _tree_where(is_end, welford.init(hmc.position.shape, dtype), draw)
-
-        def window_end(_):
-            eps = stan_init_step_size(logdensity_fn, key, hmc, new_inv_mass, da.current(dual_avg))
-            return eps, da.init(eps)
-
-        def regular(_):
-            eps = jnp.where(counter == num_tune - 1, da.final(dual_avg), da.current(dual_avg))
-            return eps, dual_avg
-
-        new_step, dual_avg = jax.lax.cond(is_end, window_end, regular, None)
-        return StanAdaptState(dual_avg, draw), new_step.astype(dtype), new_inv_mass
+        last = counter == num_tune - 1
+        new_step = jnp.where(last, da.final(dual_avg), da.current(dual_avg))
+        # at a window end Stan searches a step size from the current one and restarts dual
+        # averaging (done in prepare, before the next transition)
+        new_state = StanAdaptState(dual_avg, draw, is_end & ~last)
+        return new_state, new_step.astype(dtype), new_inv_mass
 
     def step_size_bar(state: StanAdaptState):
         return da.final(state.dual_avg)
 
-    return Adaptation(init, update, step_size_bar)
+    return Adaptation(init, prepare, update, step_size_bar)
 
 
 ADAPTATIONS = {"nutpie": nutpie_adaptation, "stan": stan_adaptation}

@@ -52,41 +52,45 @@ def build_chain(
     """Build ``init_fn(key, position) -> ChainState`` and ``step_fn(state, (key, step_index))``.
 
     ``logdensity_fn`` maps a flat position vector to a scalar (it may close over traced arrays).
-    ``init_fn`` evaluates the density and runs the scheme's initial step-size search: nutpie's
-    (one momentum draw, double/halve from ``init_step_size`` = 0.1 until the one-step acceptance
-    crosses ``target_accept``, with the mass matrix ``1/|grad|``) or Stan's ``init_stepsize``
-    (unit mass matrix, fresh momentum per try, from ``init_step_size`` = 1.0 until the one-step
-    acceptance crosses 0.8). ``step_fn`` returns ``(new_state, (position, stats))`` with ``stats``
-    keyed by :data:`STAT_NAMES`; ``step_size`` there is the one used for that draw.
+    ``init_fn`` evaluates the density and sets the initial mass matrix (nutpie: ``1/|grad|``,
+    Stan: unit). The initial step size is searched at the start of the first ``step_fn`` call (so
+    the search is compiled once, with the searches the adaptation needs later): nutpie's (one
+    momentum draw; double/halve from ``init_step_size`` = 0.1 until the one-leapfrog acceptance
+    crosses ``target_accept``) or Stan's ``init_stepsize`` (fresh momentum per try; from
+    ``init_step_size`` = 1.0 until the one-leapfrog acceptance crosses 0.8). ``step_fn`` returns
+    ``(new_state, (position, stats))`` with ``stats`` keyed by :data:`STAT_NAMES`; ``step_size``
+    there is the one used for that draw. ``step_index`` may be batched or not under ``vmap``.
     """
     num_tune = int(num_tune)
     kernel = nuts.build_kernel(logdensity_fn, max_treedepth=max_treedepth)
     adapt = build_adaptation(adaptation, logdensity_fn, num_tune, target_accept, init_step_size)
 
     def init_fn(key: Array, position: Array) -> ChainState:
+        del key  # the initial step-size search runs at the start of the first step
         hmc = nuts.init(position, logdensity_fn)
-        adapt_state, step_size, inv_mass = adapt.init(key, hmc)
+        adapt_state, step_size, inv_mass = adapt.init(hmc)
         return ChainState(hmc, adapt_state, step_size, inv_mass)
 
     def step_fn(state: ChainState, xs: tuple[Array, Array]):
         key, step_index = xs
-        key_nuts, key_adapt = jax.random.split(key)
-        hmc, info = kernel(key_nuts, state.hmc, state.step_size, state.inv_mass)
+        key_search, key_nuts = jax.random.split(key)
+        adapt_state, step_size = adapt.prepare(
+            state.adapt, key_search, state.hmc, state.step_size, state.inv_mass
+        )
+        hmc, info = kernel(key_nuts, state.hmc, step_size, state.inv_mass)
 
         def tune(_):
-            return adapt.update(
-                state.adapt, key_adapt, step_index, hmc, info, state.step_size, state.inv_mass
-            )
+            return adapt.update(adapt_state, step_index, hmc, info, step_size, state.inv_mass)
 
         def keep(_):
-            return state.adapt, state.step_size, state.inv_mass
+            return adapt_state, step_size, state.inv_mass
 
-        adapt_state, step_size, inv_mass = jax.lax.cond(step_index < num_tune, tune, keep, None)
+        new_adapt, new_step_size, inv_mass = jax.lax.cond(step_index < num_tune, tune, keep, None)
         stats = {
             "lp": info.lp,
             "acceptance_rate": info.acceptance_rate,
-            "step_size": state.step_size,
-            "step_size_bar": adapt.step_size_bar(adapt_state),
+            "step_size": step_size,
+            "step_size_bar": adapt.step_size_bar(new_adapt),
             "tree_depth": info.tree_depth,
             "n_steps": info.n_steps,
             "diverging": info.diverging,
@@ -94,7 +98,7 @@ def build_chain(
             "max_energy_error": info.max_energy_error,
             "reached_max_treedepth": info.reached_max_treedepth,
         }
-        new_state = ChainState(hmc, adapt_state, step_size, inv_mass)
+        new_state = ChainState(hmc, new_adapt, new_step_size, inv_mass)
         return new_state, (hmc.position, stats)
 
     return init_fn, step_fn

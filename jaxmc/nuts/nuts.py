@@ -94,11 +94,11 @@ class _SubtreeCarry(NamedTuple):
     proposal_n: Array  # leaf index of the proposal
     log_weight: Array  # log sum of leaf weights exp(H0 - H)
     rho: Array  # summed momentum of the leaves
-    prev_p: Array
-    prev_p_sharp: Array
+    prev_rho: Array  # summed momentum of all leaves but the last
+    prev_p_sharp: Array  # velocity of the last leaf
     first_p: Array
     first_p_sharp: Array
-    ckpts: termination.Checkpoints
+    ckpts: Array
     sum_accept: Array
     sum_accept_sym: Array
     max_error: Array
@@ -122,7 +122,24 @@ class _TrajectoryCarry(NamedTuple):
     max_error: Array
     diverging: Array
     stop: Array
-    key: Array
+
+
+class TransitionRandomness(NamedTuple):
+    """All random numbers of one transition, drawn up front so that no PRNG code sits in the loops."""
+
+    momentum_key: Array
+    forward: Array  # (max_treedepth,) direction of each doubling, True = forward in time
+    accept_u: Array  # (max_treedepth,) uniforms of the top-level progressive-sampling decisions
+    leaf_u: Array  # (2**max_treedepth - 1,) uniforms of the leaves; the sub-tree of depth d uses
+    # entries 2**d - 1 ... 2**(d+1) - 2
+
+
+def transition_randomness(key: Array, max_treedepth: int, dtype) -> TransitionRandomness:
+    """Split ``key`` into the momentum key and one vector of uniforms for every tree decision."""
+    key_momentum, key_uniform = jax.random.split(key)
+    d = max_treedepth
+    u = jax.random.uniform(key_uniform, (2 * d + 2**d - 1,), dtype)
+    return TransitionRandomness(key_momentum, u[:d] < 0.5, u[d : 2 * d], u[2 * d :])
 
 
 def build_kernel(
@@ -132,7 +149,7 @@ def build_kernel(
     if max_treedepth < 1:
         raise ValueError("max_treedepth must be at least 1")
 
-    def build_subtree(start: IntegratorState, direction, depth, step_size, inv_mass, energy0, key):
+    def build_subtree(start: IntegratorState, direction, depth, step_size, inv_mass, energy0, leaf_u):
         """Integrate up to ``2**depth`` leaves from ``start``; stop early on divergence or U-turn."""
         dtype = start.position.dtype
         dim = start.position.shape[0]
@@ -147,7 +164,7 @@ def build_kernel(
             proposal_n=jnp.int32(0),
             log_weight=jnp.asarray(-jnp.inf, dtype),
             rho=zeros,
-            prev_p=zeros,
+            prev_rho=zeros,
             prev_p_sharp=zeros,
             first_p=zeros,
             first_p_sharp=zeros,
@@ -170,17 +187,14 @@ def build_kernel(
             # uniform multinomial sampling within the sub-tree
             log_w = -leaf.energy_error
             log_weight = jnp.logaddexp(c.log_weight, log_w)
-            u = jax.random.uniform(jax.random.fold_in(key, c.n), dtype=dtype)
+            u = leaf_u[num_leaves - 1 + c.n]  # see TransitionRandomness
             take = jnp.log(u) < log_w - log_weight
             proposal = _select(take, state, c.proposal)
             proposal_n = jnp.where(take, c.n, c.proposal_n)
             rho = c.rho + p
-            ckpts = termination.update_checkpoints(
-                c.ckpts, c.n, p, p_sharp, c.rho, c.prev_p, c.prev_p_sharp
-            )
-            turning = termination.subtree_is_turning(
-                ckpts, c.n, p, p_sharp, c.rho, rho, c.prev_p, c.prev_p_sharp
-            )
+            record = termination.leaf_record(p_sharp, c.rho, rho, c.prev_p_sharp, c.prev_rho)
+            ckpts = termination.update_checkpoints(c.ckpts, c.n, record)
+            turning = termination.subtree_is_turning(ckpts, c.n, record)
             first = c.n == 0
             return _SubtreeCarry(
                 state=state,
@@ -189,7 +203,7 @@ def build_kernel(
                 proposal_n=proposal_n,
                 log_weight=log_weight,
                 rho=rho,
-                prev_p=p,
+                prev_rho=c.rho,
                 prev_p_sharp=p_sharp,
                 first_p=jnp.where(first, p, c.first_p),
                 first_p_sharp=jnp.where(first, p_sharp, c.first_p_sharp),
@@ -207,8 +221,8 @@ def build_kernel(
         dtype = state.position.dtype
         step_size = jnp.asarray(step_size, dtype)
         inv_mass = jnp.asarray(inv_mass, dtype)
-        key_momentum, key_tree = jax.random.split(key)
-        momentum = sample_momentum(key_momentum, inv_mass)
+        rand = transition_randomness(key, max_treedepth, dtype)
+        momentum = sample_momentum(rand.momentum_key, inv_mass)
         start = IntegratorState(state.position, momentum, state.logdensity, state.logdensity_grad)
         energy0 = hamiltonian(start, inv_mass)
         scalar0 = jnp.zeros((), dtype)
@@ -228,25 +242,25 @@ def build_kernel(
             max_error=scalar0,
             diverging=jnp.bool_(False),
             stop=jnp.bool_(False),
-            key=key_tree,
         )
 
         def cond(c: _TrajectoryCarry):
             return (c.depth < max_treedepth) & ~c.stop
 
         def body(c: _TrajectoryCarry):
-            key_dir, key_sub, key_accept = jax.random.split(jax.random.fold_in(c.key, c.depth), 3)
-            forward = jax.random.bernoulli(key_dir)
+            forward = rand.forward[c.depth]
             direction = jnp.where(forward, 1, -1)
             near = _select(forward, c.right, c.left)
             far = _select(forward, c.left, c.right)
             near_index = jnp.where(forward, c.right_index, c.left_index)
-            sub = build_subtree(near, direction, c.depth, step_size, inv_mass, energy0, key_sub)
+            sub = build_subtree(
+                near, direction, c.depth, step_size, inv_mass, energy0, rand.leaf_u
+            )
             valid = ~sub.diverging & ~sub.turning
 
             # biased progressive sampling between the old trajectory and the new sub-tree
             accept_prob = jnp.exp(jnp.minimum(sub.log_weight - c.log_weight, 0.0))
-            take = valid & (jax.random.uniform(key_accept, dtype=dtype) < accept_prob)
+            take = valid & (rand.accept_u[c.depth] < accept_prob)
             proposal = _select(take, sub.proposal, c.proposal)
             proposal_index = jnp.where(
                 take, near_index + direction * (sub.proposal_n + 1), c.proposal_index
@@ -287,7 +301,6 @@ def build_kernel(
                 max_error=_bigger_error(sub.max_error, c.max_error),
                 diverging=sub.diverging,
                 stop=~valid | turning,
-                key=c.key,
             )
 
         out = jax.lax.while_loop(cond, body, carry)

@@ -45,87 +45,64 @@ def merge_is_turning(
     return full | left | right
 
 
-class Checkpoints(NamedTuple):
-    """Per-level memory of the left-most state of every pending balanced sub-tree.
+# Layout of the per-leaf record used by the iterative check (rows of the checkpoint array). For
+# leaf j with momentum sums S_j = p_0 + ... + p_j (within the sub-tree being built):
+P_SHARP, RHO_BEFORE, RHO_THROUGH, PREV_P_SHARP, PREV_RHO_BEFORE = range(5)
+# p_sharp_j, S_{j-1}, S_j, p_sharp_{j-1}, S_{j-2}
 
-    Slot ``i`` holds data of an even leaf ``a`` with ``popcount(a) == i`` (leaves counted from 0 within
-    the sub-tree being built): its momentum, velocity, the momentum sum of the leaves before it, and
-    the momentum and velocity of the leaf just before it (needed for the boundary checks).
+
+def leaf_record(p_sharp: Array, rho_before: Array, rho: Array, prev_p_sharp: Array, prev_rho_before: Array) -> Array:
+    """Stack what the U-turn checks need to know about one leaf (see the row layout above)."""
+    return jnp.stack([p_sharp, rho_before, rho, prev_p_sharp, prev_rho_before])
+
+
+def init_checkpoints(max_treedepth: int, dim: int, dtype) -> Array:
+    """Memory of the left-most leaf of every pending balanced sub-tree, one slot per level.
+
+    Slot ``i`` holds the record of the latest even leaf ``a`` with ``popcount(a) == i`` (leaves
+    counted from 0 within the sub-tree being built); shape ``(max_treedepth, 5, dim)``.
     """
-
-    p: Array
-    p_sharp: Array
-    rho_before: Array
-    prev_p: Array
-    prev_p_sharp: Array
+    return jnp.zeros((max(max_treedepth, 1), 5, dim), dtype)
 
 
-def init_checkpoints(max_treedepth: int, dim: int, dtype) -> Checkpoints:
-    zeros = jnp.zeros((max(max_treedepth, 1), dim), dtype)
-    return Checkpoints(zeros, zeros, zeros, zeros, zeros)
-
-
-def _popcount(n: Array) -> Array:
-    return jax.lax.population_count(n)
-
-
-def update_checkpoints(
-    ckpts: Checkpoints, n: Array, p: Array, p_sharp: Array, rho_before: Array, prev_p: Array, prev_p_sharp: Array
-) -> Checkpoints:
+def update_checkpoints(ckpts: Array, n: Array, record: Array) -> Array:
     """Record leaf ``n`` if it is even (it then starts new balanced sub-trees)."""
-    idx = _popcount(n)
-    is_even = (n % 2) == 0
-
-    def put(arr, value):
-        return jnp.where(is_even, arr.at[idx].set(value), arr)
-
-    return Checkpoints(
-        put(ckpts.p, p),
-        put(ckpts.p_sharp, p_sharp),
-        put(ckpts.rho_before, rho_before),
-        put(ckpts.prev_p, prev_p),
-        put(ckpts.prev_p_sharp, prev_p_sharp),
-    )
+    idx = jax.lax.population_count(n)
+    return jnp.where(n % 2 == 0, ckpts.at[idx].set(record), ckpts)
 
 
-def subtree_is_turning(
-    ckpts: Checkpoints,
-    n: Array,
-    p: Array,
-    p_sharp: Array,
-    rho_before: Array,
-    rho: Array,
-    prev_p: Array,
-    prev_p_sharp: Array,
-) -> Array:
+def subtree_is_turning(ckpts: Array, n: Array, record: Array) -> Array:
     """Check every balanced sub-tree that leaf ``n`` completes (none when ``n`` is even).
 
     An odd leaf ``n`` with ``K`` trailing one-bits closes the sub-trees of sizes ``2, 4, ..., 2**K``
-    ending at ``n``. Each is the join of two halves, tested with :func:`merge_is_turning`. ``rho`` is
-    the momentum sum of leaves ``0..n``, ``rho_before`` that of ``0..n-1``, ``prev_*`` leaf ``n-1``.
+    ending at ``n``; the one of size ``2**k`` starts at the leaf in slot ``popcount(n) - k``. Each is
+    the join of two halves ``[a, m-1]`` and ``[m, n]``, tested like :func:`merge_is_turning`: the
+    whole, ``[a, m]`` and ``[m-1, n]``. The right half starts at the leaf stored in the next slot,
+    or is leaf ``n`` alone for the smallest sub-tree. ``ckpts`` must already include leaf ``n``.
     """
-    num_slots = ckpts.p.shape[0]
-    pc = _popcount(n)
-    trailing_ones = _popcount(n ^ (n + 1)) - 1
+    num_slots = ckpts.shape[0]
+    pc = jax.lax.population_count(n)
+    trailing_ones = jax.lax.population_count(n ^ (n + 1)) - 1
     slots = jnp.arange(num_slots)
     valid = (slots >= pc - trailing_ones) & (slots < pc) & (n % 2 == 1)
-    # The right half of the sub-tree in slot i starts at the leaf stored in slot i + 1, except for
-    # the smallest sub-tree (slot pc - 1), whose right half is the current leaf alone.
-    is_top = (slots == pc - 1)[:, None]
+    shifted = jnp.concatenate([ckpts[1:], record[None]], axis=0)
+    mid = jnp.where((slots == pc - 1)[:, None, None], record[None], shifted)
 
-    def mid(stored, current):
-        shifted = jnp.roll(stored, -1, axis=0)
-        return jnp.where(is_top, current[None, :], shifted)
+    p_sharp_n, rho_n = record[P_SHARP], record[RHO_THROUGH]
+    p_sharp_a, rho_before_a = ckpts[:, P_SHARP], ckpts[:, RHO_BEFORE]
+    full = rho_n - rho_before_a  # leaves a .. n
+    left = mid[:, RHO_THROUGH] - rho_before_a  # leaves a .. m
+    right = rho_n - mid[:, PREV_RHO_BEFORE]  # leaves m-1 .. n
 
-    mid_p = mid(ckpts.p, p)
-    mid_ps = mid(ckpts.p_sharp, p_sharp)
-    mid_rho_before = mid(ckpts.rho_before, rho_before)
-    mid_prev_p = mid(ckpts.prev_p, prev_p)
-    mid_prev_ps = mid(ckpts.prev_p_sharp, prev_p_sharp)
+    def dot(x, y):
+        return jnp.sum(x * y, axis=-1)
 
-    first_rho = mid_rho_before - ckpts.rho_before  # leaves a .. m-1
-    second_rho = rho[None, :] - mid_rho_before  # leaves m .. n
-    turning = jax.vmap(merge_is_turning, in_axes=(0, 0, 0, 0, 0, 0, None, 0))(
-        ckpts.p_sharp, mid_prev_p, mid_prev_ps, first_rho, mid_p, mid_ps, p_sharp, second_rho
+    ok = (
+        (dot(p_sharp_a, full) > 0)
+        & (dot(p_sharp_n, full) > 0)
+        & (dot(p_sharp_a, left) > 0)
+        & (dot(mid[:, P_SHARP], left) > 0)
+        & (dot(mid[:, PREV_P_SHARP], right) > 0)
+        & (dot(p_sharp_n, right) > 0)
     )
-    return jnp.any(valid & turning)
+    return jnp.any(valid & ~ok)

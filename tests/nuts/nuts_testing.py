@@ -68,6 +68,70 @@ def ess_per_dim(draws):
     return np.array([ess(draws[..., i]) for i in range(draws.shape[-1])])
 
 
+# ------------------------------------------------------------------------------------------
+# Known targets, sampled once per test session (compiling a chain program is the costly part)
+# ------------------------------------------------------------------------------------------
+
+NUM_CHAINS, NUM_TUNE, NUM_DRAWS = 4, 1000, 1000
+ADAPTATIONS = ["nutpie", "stan"]
+
+CORR_COV = np.array([[1.0, 0.99], [0.99, 1.0]])
+CORR_PREC = jnp.asarray(np.linalg.inv(CORR_COV))
+SCALES = np.logspace(-4, 4, 20)
+SCALES_J = jnp.asarray(SCALES)
+
+
+def normal100(x):
+    return -0.5 * jnp.sum(x**2)
+
+
+def correlated(x):
+    return -0.5 * x @ (CORR_PREC @ x)
+
+
+def scaled(x):
+    return -0.5 * jnp.sum((x / SCALES_J) ** 2)
+
+
+NUMPY_LOGP = {
+    "normal100": lambda x: -0.5 * np.sum(x**2, axis=-1),
+    "corr2": lambda x: -0.5 * np.einsum("...i,ij,...j->...", x, np.asarray(CORR_PREC), x),
+    "scales20": lambda x: -0.5 * np.sum((x / SCALES) ** 2, axis=-1),
+}
+
+# name -> (log density, dimension, true variances); all means are 0
+TARGETS = {
+    "normal100": (normal100, 100, np.ones(100)),
+    "corr2": (correlated, 2, np.diag(CORR_COV)),
+    "scales20": (scaled, 20, SCALES**2),
+}
+
+
+class Result:
+    """One run of ``NUM_CHAINS`` vmapped chains on a target; keeps the compiled runner for reuse."""
+
+    def __init__(self, target, adaptation, seed=2024):
+        logdensity, dim, variances = TARGETS[target]
+        self.run = make_runner(logdensity, dim, NUM_TUNE, NUM_DRAWS, adaptation=adaptation)
+        self.keys = chain_keys(seed, NUM_CHAINS)
+        state, positions, stats = self.run(self.keys)
+        self.positions, self.all_stats = positions, stats
+        self.variances = variances
+        self.state = state
+        self.draws = np.asarray(positions)[:, NUM_TUNE:]
+        self.tune_stats = {k: np.asarray(v)[:, :NUM_TUNE] for k, v in stats.items()}
+        self.stats = {k: np.asarray(v)[:, NUM_TUNE:] for k, v in stats.items()}
+        self.ess_mean = ess_per_dim(self.draws)
+        self.ess_square = ess_per_dim(self.draws**2)
+
+    @property
+    def grads_per_ess(self):
+        return self.stats["n_steps"].sum() / self.ess_mean.min()
+
+
 @functools.lru_cache(maxsize=None)
-def cached(fn, *args):
-    return fn(*args)
+def result(target, adaptation):
+    """Cached per test session, shared by the test modules."""
+    return Result(target, adaptation)
+
+

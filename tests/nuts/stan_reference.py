@@ -9,19 +9,28 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc.nuts.integrator import IntegratorState, hamiltonian, leapfrog, sample_momentum
+from jaxmc.nuts.nuts import transition_randomness
 
 
 def _criterion(p_sharp_minus, p_sharp_plus, rho):
     return float(np.dot(p_sharp_plus, rho)) > 0 and float(np.dot(p_sharp_minus, rho)) > 0
 
 
+_leapfrog = jax.jit(leapfrog, static_argnums=0)
+_hamiltonian = jax.jit(hamiltonian)
+
+
 def stan_tree_shape(logdensity_fn, key, state, step_size, inv_mass, max_depth=10, threshold=1000.0):
     """Return ``(depth, n_leapfrog, divergent)`` of one Stan NUTS transition."""
-    step = jax.jit(lambda z, eps: leapfrog(logdensity_fn, z, eps, inv_mass))
-    energy = jax.jit(lambda z: hamiltonian(z, inv_mass))
+    def step(z, eps):
+        return _leapfrog(logdensity_fn, z, eps, inv_mass)
+
+    def energy(z):
+        return _hamiltonian(z, inv_mass)
+
     inv_mass_np = np.asarray(inv_mass)
-    key_momentum, key_tree = jax.random.split(key)
-    p0 = sample_momentum(key_momentum, inv_mass)
+    rand = transition_randomness(key, max_depth, state.position.dtype)
+    p0 = sample_momentum(rand.momentum_key, inv_mass)
     z0 = IntegratorState(state.position, p0, state.logdensity, state.logdensity_grad)
     H0 = float(energy(z0))
     counters = {"n": 0, "divergent": False}
@@ -61,8 +70,7 @@ def stan_tree_shape(logdensity_fn, key, state, step_size, inv_mass, max_depth=10
     ps_fwd_fwd = ps_bck_bck = ps0
     depth = 0
     while depth < max_depth:
-        key_dir = jax.random.split(jax.random.fold_in(key_tree, depth), 3)[0]
-        forward = bool(jax.random.bernoulli(key_dir))
+        forward = bool(rand.forward[depth])
         if forward:
             rho_bck, p_bck_fwd, ps_bck_fwd = rho, p_fwd_fwd, ps_fwd_fwd
             ok, z_fwd, sub = build_tree(depth, z_fwd, 1.0)
