@@ -109,7 +109,7 @@ def _exclusive(name_a, a, name_b, b):
 
 
 # ------------------------------------------------- regularized incomplete Beta with derivatives in a and b
-def _betainc_ab_grads(a, b, x, max_iter=200, tol=1e-12):
+def _betainc_ab_grads(a, b, x, max_iter=200, tol=None):
     """(d/da, d/db) of the regularized incomplete Beta function I_x(a, b), elementwise.
 
     Continued fraction of Boik & Robison-Cox (1998), "Derivatives of the incomplete beta function"
@@ -117,6 +117,8 @@ def _betainc_ab_grads(a, b, x, max_iter=200, tol=1e-12):
     through I_x(a, b) = 1 - I_{1-x}(b, a)); numerators/denominators are rescaled at each step.
     """
     a, b, x = jnp.broadcast_arrays(_f(a), _f(b), _f(x))
+    if tol is None:
+        tol = 1e-12 if a.dtype == jnp.float64 else 1e-6
     flip = x > a / (a + b)
     edge = (x <= 0) | (x >= 1)
     p = jnp.where(flip, b, a)
