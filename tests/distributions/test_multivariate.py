@@ -532,3 +532,24 @@ def test_pymc_parameter_checks():
     assert np.isneginf(jaxmc_logp(lambda pm: pm.Dirichlet.dist(np.array([1.0, -1.0])), np.array([0.5, 0.5])))
     assert np.isneginf(jaxmc_logp(lambda pm: pm.CAR.dist(np.zeros(5), W_GRID, 1.5, 1.0), np.zeros(5)))
     assert np.isneginf(jaxmc_logp(lambda pm: pm.Wishart.dist(1, np.eye(3)), np.eye(3)))
+
+
+def test_wishart_bartlett_parity():
+    """PyMC's WishartBartlett: `<name>_c` (ChiSquared) and `<name>_z` (Normal) plus the Deterministic."""
+    if not hasattr(jaxmc, "ChiSquared"):
+        pytest.skip("needs pm.ChiSquared")
+    S = np.array([[1.0, 0.3, 0.0], [0.3, 2.0, 0.2], [0.0, 0.2, 1.0]])
+
+    def build(pm):
+        with pm.Model() as model:
+            pm.WishartBartlett("W", S, 7)
+        return model
+
+    jm, pmm = _parity(build)
+    point = {k: v + 0.3 for k, v in pmm.initial_point().items()}
+    cm = jm.compiled()
+    got = np.asarray(cm.expand(cm.point_to_flat(point), jm.data_values())["W"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fn = pmm.compile_fn(pmm.replace_rvs_by_values([pmm["W"]]), inputs=pmm.value_vars, on_unused_input="ignore")
+    np.testing.assert_allclose(got, fn(point)[0], rtol=1e-5)  # PyMC builds the factor in float32
