@@ -7,6 +7,7 @@ from jaxmc.distributions import *  # noqa: F401,F403
 from jaxmc.distributions import transforms
 from jaxmc.forward import draw, sample_posterior_predictive, sample_prior_predictive
 from jaxmc.logprob import logcdf, logp
+from jaxmc.math import expand_packed_triangular
 from jaxmc.model import Data, Deterministic, Model, Potential, modelcontext, set_data
 from jaxmc.sampling import NUTS, SamplingError, compute_log_likelihood, sample
 

@@ -169,9 +169,14 @@ class CompiledModel:
 
     def initial_flat(self) -> jax.Array:
         """Initial values (initval, else the support point), mapped to the unconstrained space."""
+        if not hasattr(self, "_initial_jit"):
+            self._initial_jit = jax.jit(self._initial_flat)
+        return self._initial_jit(self.model.data_values())
+
+    def _initial_flat(self, data) -> jax.Array:
         from jaxmc.forward import rv_shape
 
-        env = self.data_env(self.model.data_values())
+        env = self.data_env(data)
         parts = []
         for rv in self.rvs:
             dist = rv.owner

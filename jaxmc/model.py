@@ -361,10 +361,8 @@ class Model:
         params = list(dist.params)
         if all(not isinstance(p, TensorVariable) for p in params):
             ok = np.asarray(dist.in_support(jnp.asarray(value), *params))
-        elif not dist.support_depends_on_params:
-            ok = np.asarray(dist.in_support(jnp.asarray(value), *[jnp.asarray(np.nan)] * len(params)))
-        else:  # bounds are model variables: checked by the log density at run time
-            ok = np.ones((), bool)
+        else:
+            ok = _support_ok(dist, value, params)
         if not ok.all():
             bad = np.argwhere(~np.broadcast_to(ok, ok.shape))[:5]
             vals = [value[tuple(i)] if value.ndim else value for i in bad] if value.ndim == ok.ndim else []
@@ -471,6 +469,30 @@ class Model:
         return "\n".join(lines)
 
     _repr_pretty_ = lambda self, p, cycle: p.text(str(self))  # noqa: E731
+
+
+def _support_ok(dist, value, params) -> np.ndarray:
+    """Build-time support check when some parameters are model variables (unknown now).
+
+    Unknown parameters are tried as NaN (families read it as "unknown") and, for bounds, at -inf and +inf in
+    every combination: an entry is rejected only if no such choice puts it in the support. The log density
+    checks the rest at run time."""
+    import itertools
+
+    unknown = [i for i, p in enumerate(params) if isinstance(p, TensorVariable)]
+    shapes = {i: params[i].shape for i in unknown}
+    trials = [{i: np.nan for i in unknown}]
+    if dist.support_depends_on_params and len(unknown) <= 3:
+        trials += [dict(zip(unknown, c)) for c in itertools.product((-np.inf, np.inf), repeat=len(unknown))]
+    ok = None
+    for trial in trials:
+        args = [jnp.full(shapes[i], trial[i], config.floatX()) if i in trial else p for i, p in enumerate(params)]
+        try:
+            res = np.asarray(dist.in_support(jnp.asarray(value), *args))
+        except Exception:
+            return np.ones((), bool)
+        ok = res if ok is None else ok | res
+    return ok
 
 
 # ---------------------------------------------------------------------- module-level PyMC API

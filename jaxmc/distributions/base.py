@@ -29,6 +29,8 @@ class ShapeError(ValueError):
 def _as_param(x, cls, pname):
     if isinstance(x, TensorVariable):
         return x
+    if isinstance(x, jax.core.Tracer):  # inside jit/grad/vmap: keep it traced
+        return x.astype(config.floatX()) if jnp.issubdtype(x.dtype, jnp.floating) else x
     if hasattr(x, "to_numpy"):
         x = x.to_numpy()
     try:
