@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-from jaxmc import transforms
+from jaxmc import config, transforms
 from jaxmc.distributions.base import Continuous
 from jaxmc.distributions.dist_math import (
     EULER_GAMMA,
@@ -28,10 +28,9 @@ from jaxmc.distributions.dist_math import (
     lift,
     log1mexp,
     log_diff_exp,
-    log_diff_normal_cdf,
+    log_diff_ndtr,
     log_i0,
     logpow,
-    normal_lccdf,
     normal_lcdf,
     polyagamma_logcdf,
     polyagamma_logpdf,
@@ -50,9 +49,14 @@ def _full(x, size):
     return jnp.broadcast_to(x, size)
 
 
+def _fx():
+    """dtype of draws: floatX (draws are made in the model's precision)."""
+    return jnp.dtype(config.floatX())
+
+
 def _uniform(key, size, dtype=None):
     """Uniform draws in the open interval (0, 1)."""
-    dtype = dtype or jnp.result_type(float)
+    dtype = dtype or _fx()
     tiny = jnp.finfo(dtype).tiny
     return jax.random.uniform(key, size, dtype=dtype, minval=tiny, maxval=1.0)
 
@@ -82,7 +86,8 @@ class Flat(Continuous):
         return jnp.zeros_like(value)
 
     def logcdf(self, value):
-        return jnp.where(value == -jnp.inf, -jnp.inf, jnp.where(value == jnp.inf, 0.0, -LOG2))
+        zero = jnp.zeros_like(value)
+        return jnp.where(value == -jnp.inf, -jnp.inf, jnp.where(value == jnp.inf, zero, zero - LOG2))
 
     def random(self, key, size):
         raise NotImplementedError("Cannot sample from flat variable")
@@ -104,7 +109,7 @@ class HalfFlat(Continuous):
         return jnp.zeros_like(value)
 
     def logcdf(self, value):
-        return jnp.where(value == jnp.inf, 0.0, -jnp.inf)
+        return jnp.where(value == jnp.inf, jnp.zeros_like(value), -jnp.inf)
 
     def random(self, key, size):
         raise NotImplementedError("Cannot sample from half_flat variable")
@@ -138,7 +143,7 @@ class Normal(Continuous):
         return normal_lcdf(mu, sigma, value)
 
     def random(self, key, mu, sigma, size):
-        return mu + sigma * jax.random.normal(key, size)
+        return mu + sigma * jax.random.normal(key, size, dtype=_fx())
 
     def support_point(self, mu, sigma, size):
         return _full(mu, size)
@@ -167,7 +172,7 @@ class HalfNormal(Continuous):
         return jnp.where(value < 0, -jnp.inf, res)
 
     def random(self, key, sigma, size):
-        return jnp.abs(sigma * jax.random.normal(key, size))
+        return jnp.abs(sigma * jax.random.normal(key, size, dtype=_fx()))
 
     def support_point(self, sigma, size):
         return _full(sigma, size)
@@ -199,29 +204,46 @@ class TruncatedNormal(Continuous):
         return super().dist([mu, sigma, lower, upper], **kwargs)
 
     @staticmethod
-    def _bounded(lower, upper):
-        return not is_static_inf(lower, -1), not is_static_inf(upper, 1)
+    def _bounds(mu, sigma, lower, upper):
+        """Standardized bounds with finite stand-ins for infinite ones (so that no branch, nor its gradient,
+        sees an infinity) and the masks of finite bounds. A bound that is a constant -inf / inf is known to
+        be absent at trace time (False masks), as PyMC does for constant bounds."""
+        lb, ub = not is_static_inf(lower, -1), not is_static_inf(upper, 1)
+        fin_l = jnp.isfinite(lower) if lb else False
+        fin_u = jnp.isfinite(upper) if ub else False
+        lo_s = jnp.where(fin_l, lower, jnp.where(fin_u, upper - sigma, mu - sigma))
+        up_s = jnp.where(fin_u, upper, lo_s + sigma)
+        return (lo_s - mu) / sigma, (up_s - mu) / sigma, fin_l, fin_u, lb, ub
 
-    def _log_norm(self, mu, sigma, lower, upper):
-        lb, ub = self._bounded(lower, upper)
-        if lb and ub:
-            return log_diff_normal_cdf(mu, sigma, upper, lower)
-        if lb:
-            return normal_lccdf(mu, sigma, lower)
-        if ub:
-            return normal_lcdf(mu, sigma, upper)
-        return 0.0
+    @staticmethod
+    def _log_mass(a, b, fin_l, fin_u, lb, ub):
+        """log P(lower <= X <= upper) for the standardized bounds of `_bounds`."""
+        if not lb and not ub:
+            return 0.0
+        if lb and not ub:
+            return jnp.where(fin_l, jsp.log_ndtr(-a), 0.0)
+        if ub and not lb:
+            return jnp.where(fin_u, jsp.log_ndtr(b), 0.0)
+        return jnp.where(fin_l & fin_u, log_diff_ndtr(b, a),
+                         jnp.where(fin_l, jsp.log_ndtr(-a), jnp.where(fin_u, jsp.log_ndtr(b), 0.0)))
 
     def logp(self, value, mu, sigma, lower, upper):
         z = (value - mu) / sigma
-        return -0.5 * z**2 - jnp.log(sigma) - LOG_SQRT_2PI - self._log_norm(mu, sigma, lower, upper)
+        a, b, fin_l, fin_u, lb, ub = self._bounds(mu, sigma, lower, upper)
+        return -0.5 * z**2 - jnp.log(sigma) - LOG_SQRT_2PI - self._log_mass(a, b, fin_l, fin_u, lb, ub)
 
     def logcdf(self, value, mu, sigma, lower, upper):
-        lb, ub = self._bounded(lower, upper)
-        v = jnp.maximum(value, lower) if lb else value
-        v = jnp.minimum(v, upper) if ub else v
-        num = log_diff_normal_cdf(mu, sigma, v, lower) if lb else normal_lcdf(mu, sigma, v)
-        res = jnp.minimum(num - self._log_norm(mu, sigma, lower, upper), 0.0)
+        a, b, fin_l, fin_u, lb, ub = self._bounds(mu, sigma, lower, upper)
+        z = (value - mu) / sigma
+        z = jnp.where(jnp.isfinite(z), z, 0.0)
+        if lb:
+            z = jnp.where(fin_l, jnp.maximum(z, a), z)
+        if ub:
+            z = jnp.where(fin_u, jnp.minimum(z, b), z)
+        # P(lower <= X <= value): the mass between the (finite) lower bound and value
+        num = jnp.where(fin_l, log_diff_ndtr(z, jnp.minimum(a, z)), jsp.log_ndtr(z)) if lb else jsp.log_ndtr(z)
+        res = jnp.minimum(num - self._log_mass(a, b, fin_l, fin_u, lb, ub), 0.0)
+        res = jnp.where(value == -jnp.inf, -jnp.inf, jnp.where(value == jnp.inf, 0.0, res))
         if lb:
             res = jnp.where(value < lower, -jnp.inf, res)
         if ub:
@@ -281,7 +303,7 @@ class LogNormal(Continuous):
         return jnp.where(value <= 0, -jnp.inf, normal_lcdf(mu, sigma, jnp.log(jnp.maximum(value, 0.0))))
 
     def random(self, key, mu, sigma, size):
-        return jnp.exp(mu + sigma * jax.random.normal(key, size))
+        return jnp.exp(mu + sigma * jax.random.normal(key, size, dtype=_fx()))
 
     def support_point(self, mu, sigma, size):
         return _full(jnp.exp(mu + 0.5 * sigma**2), size)
@@ -322,7 +344,7 @@ class LogitNormal(Continuous):
         return jnp.where(value <= 0, -jnp.inf, jnp.where(value >= 1, 0.0, res))
 
     def random(self, key, mu, sigma, size):
-        return jax.nn.sigmoid(mu + sigma * jax.random.normal(key, size))
+        return jax.nn.sigmoid(mu + sigma * jax.random.normal(key, size, dtype=_fx()))
 
     def support_point(self, mu, sigma, size):
         return _full(jax.nn.sigmoid(jnp.broadcast_arrays(mu, sigma)[0]), size)
@@ -351,8 +373,8 @@ class SkewNormal(Continuous):
     def random(self, key, mu, sigma, alpha, size):
         k1, k2 = jax.random.split(key)
         delta = alpha / jnp.sqrt(1.0 + alpha**2)
-        u0 = jax.random.normal(k1, size)
-        v = jax.random.normal(k2, size)
+        u0 = jax.random.normal(k1, size, dtype=_fx())
+        v = jax.random.normal(k2, size, dtype=_fx())
         u1 = delta * u0 + jnp.sqrt(1.0 - delta**2) * v
         return mu + sigma * jnp.where(u0 >= 0, u1, -u1)
 
@@ -393,7 +415,8 @@ class ExGaussian(Continuous):
 
     def random(self, key, mu, sigma, nu, size):
         k1, k2 = jax.random.split(key)
-        return mu + sigma * jax.random.normal(k1, size) + nu * jax.random.exponential(k2, size)
+        return (mu + sigma * jax.random.normal(k1, size, dtype=_fx())
+                + nu * jax.random.exponential(k2, size, dtype=_fx()))
 
     def support_point(self, mu, sigma, nu, size):
         return _full(mu + nu + 0.0 * sigma, size)
@@ -422,7 +445,7 @@ class StudentT(Continuous):
         return _student_t_lcdf((value - mu) / sigma, nu)
 
     def random(self, key, nu, mu, sigma, size):
-        return mu + sigma * jax.random.t(key, nu, size)
+        return mu + sigma * jax.random.t(key, nu, size, dtype=_fx())
 
     def support_point(self, nu, mu, sigma, size):
         return _full(jnp.broadcast_arrays(mu, nu, sigma)[0], size)
@@ -461,7 +484,7 @@ class HalfStudentT(Continuous):
         return jnp.where(value < 0, -jnp.inf, jnp.log1p(-tail))
 
     def random(self, key, nu, sigma, size):
-        return jnp.abs(sigma * jax.random.t(key, nu, size))
+        return jnp.abs(sigma * jax.random.t(key, nu, size, dtype=_fx()))
 
     def support_point(self, nu, sigma, size):
         return _full(jnp.broadcast_arrays(sigma, nu)[0], size)
@@ -516,7 +539,7 @@ class SkewStudentT(Continuous):
         return jnp.where(y <= 0.5, lower, upper)
 
     def random(self, key, a, b, mu, sigma, size):
-        bb = jax.random.beta(key, a, b, size)
+        bb = jax.random.beta(key, a, b, size, dtype=_fx())
         tiny = jnp.finfo(bb.dtype).tiny
         bb = jnp.clip(bb, tiny, 1.0 - jnp.finfo(bb.dtype).epsneg)
         t = (2.0 * bb - 1.0) * jnp.sqrt(a + b) / (2.0 * jnp.sqrt(bb * (1.0 - bb)))
@@ -551,7 +574,7 @@ class Cauchy(Continuous):
         return jnp.log(jnp.arctan2(1.0, -(value - alpha) / beta)) - LOGPI
 
     def random(self, key, alpha, beta, size):
-        return alpha + beta * jax.random.cauchy(key, size)
+        return alpha + beta * jax.random.cauchy(key, size, dtype=_fx())
 
     def support_point(self, alpha, beta, size):
         return _full(jnp.broadcast_arrays(alpha, beta)[0], size)
@@ -577,7 +600,7 @@ class HalfCauchy(Continuous):
         return jnp.where(value < 0, -jnp.inf, LOG2 - LOGPI + jnp.log(jnp.arctan(v / beta)))
 
     def random(self, key, beta, size):
-        return jnp.abs(beta * jax.random.cauchy(key, size))
+        return jnp.abs(beta * jax.random.cauchy(key, size, dtype=_fx()))
 
     def support_point(self, beta, size):
         return _full(beta, size)
@@ -616,7 +639,7 @@ class Exponential(Continuous):
         return jnp.where(value < 0, -jnp.inf, log1mexp(-v / scale))
 
     def random(self, key, scale, size):
-        return scale * jax.random.exponential(key, size)
+        return scale * jax.random.exponential(key, size, dtype=_fx())
 
     def support_point(self, scale, size):
         return _full(scale, size)
@@ -662,7 +685,7 @@ class Gamma(Continuous):
         return jnp.where(value < 0, -jnp.inf, jnp.log(jsp.gammainc(alpha, v / scale)))
 
     def random(self, key, alpha, scale, size):
-        return scale * jax.random.gamma(key, jnp.broadcast_to(alpha, size), size)
+        return scale * jax.random.gamma(key, jnp.broadcast_to(alpha, size), size, dtype=_fx())
 
     def support_point(self, alpha, scale, size):
         return _full(alpha * scale, size)
@@ -717,7 +740,7 @@ class InverseGamma(Continuous):
         return jnp.where(value <= 0, -jnp.inf, jnp.log(jsp.gammaincc(alpha, beta / v)))
 
     def random(self, key, alpha, beta, size):
-        return beta / jax.random.gamma(key, jnp.broadcast_to(alpha, size), size)
+        return beta / jax.random.gamma(key, jnp.broadcast_to(alpha, size), size, dtype=_fx())
 
     def support_point(self, alpha, beta, size):
         a_s = jnp.where(alpha > 1, alpha, 2.0)
@@ -751,7 +774,7 @@ class Weibull(Continuous):
         return jnp.where(value < 0, -jnp.inf, log1mexp(-((v / beta) ** alpha)))
 
     def random(self, key, alpha, beta, size):
-        return beta * jax.random.exponential(key, size) ** (1.0 / alpha)
+        return beta * jax.random.exponential(key, size, dtype=_fx()) ** (1.0 / alpha)
 
     def support_point(self, alpha, beta, size):
         return _full(beta * jnp.exp(jsp.gammaln(1.0 + 1.0 / alpha)), size)
@@ -811,10 +834,10 @@ class Wald(Continuous):
 
     def random(self, key, mu, lam, alpha, size):
         k1, k2 = jax.random.split(key)
-        y = jax.random.normal(k1, size) ** 2
+        y = jax.random.normal(k1, size, dtype=_fx()) ** 2
         mu_y = mu * y
         x = mu + mu * mu_y / (2.0 * lam) - mu / (2.0 * lam) * jnp.sqrt(4.0 * lam * mu_y + mu_y**2)
-        u = jax.random.uniform(k2, size)
+        u = jax.random.uniform(k2, size, _fx())
         return jnp.where(u <= mu / (mu + x), x, mu**2 / x) + alpha
 
     def support_point(self, mu, lam, alpha, size):
@@ -856,7 +879,8 @@ class Rice(Continuous):
 
     def random(self, key, b, sigma, size):
         k1, k2 = jax.random.split(key)
-        return sigma * jnp.hypot(b + jax.random.normal(k1, size), jax.random.normal(k2, size))
+        z1, z2 = jax.random.normal(k1, size, dtype=_fx()), jax.random.normal(k2, size, dtype=_fx())
+        return sigma * jnp.hypot(b + z1, z2)
 
     def support_point(self, b, sigma, size):
         # mean sigma sqrt(pi/2) L_{1/2}(-b^2/2), with the exponential scaling folded into i0e/i1e
@@ -881,11 +905,13 @@ class PolyaGamma(Continuous):
     logp and logcdf use the alternating series of Polson, Scott & Windle (2013) truncated at 200 terms
     (the representation behind the `polyagamma` package that PyMC calls): accurate to ~1e-12 up to a few
     times the mean, degrading (cancellation) in the far right tail (x > ~5 for h ~ 1, earlier for large h).
-    `random` uses the gamma-convolution representation truncated at 200 terms plus the mean of the rest,
-    so draws are approximate (the omitted tail has variance ~ h * 1e-8)."""
+    `random` is approximate: the gamma-convolution representation
+    PG(h, z) = sum_k g_k / (2 pi^2 ((k - 1/2)^2 + z^2 / (4 pi^2))), g_k ~ Gamma(h, 1), with the first
+    `_K` terms drawn exactly and the rest replaced by one gamma variable of the same mean and variance."""
 
     param_names = ("h", "z")
-    _K = 200
+    _K = 12
+    _TAIL = 4000
 
     @classmethod
     def dist(cls, h=1.0, z=0.0, **kwargs):
@@ -900,16 +926,20 @@ class PolyaGamma(Continuous):
         return jnp.where(value <= 0, -jnp.inf, jnp.where(value == jnp.inf, 0.0, polyagamma_logcdf(v, h, z)))
 
     def random(self, key, h, z, size):
-        k = jnp.arange(1, self._K + 1, dtype=jnp.result_type(float))
-        c = z**2 / (4.0 * PI**2)
-        d = (k - 0.5) ** 2 + jnp.expand_dims(c, -1)
-        g = jax.random.gamma(key, jnp.broadcast_to(jnp.expand_dims(h, -1), (*size, self._K)),
-                             (*size, self._K))
-        main = jnp.sum(g / d, axis=-1)
-        # mean of the omitted terms: h * sum_{k > K} 1 / ((k - 1/2)^2 + c) ~ h * int_K^inf du / (u^2 + c)
-        sc = jnp.sqrt(jnp.maximum(c, 1e-300))
-        rest = jnp.where(c > 1e-12, (PI / 2.0 - jnp.arctan(self._K / sc)) / sc, 1.0 / self._K)
-        return (main + h * rest) / (2.0 * PI**2)
+        dtype = _fx()
+        k1, k2 = jax.random.split(key)
+        h = jnp.broadcast_to(h, size)
+        c = jnp.broadcast_to(z, size)[..., None] ** 2 / (4.0 * PI**2)
+        k = jnp.arange(1, self._K + 1, dtype=dtype)
+        g = jax.random.gamma(k1, jnp.broadcast_to(h[..., None], (*size, self._K)), (*size, self._K), dtype)
+        main = jnp.sum(g / ((k - 0.5) ** 2 + c), axis=-1)
+        # the rest: sum_{k > K} of 1/d_k and 1/d_k^2 (explicit up to _TAIL, then the integral of the rest)
+        kt = jnp.arange(self._K + 1, self._TAIL + 1, dtype=dtype)
+        inv = 1.0 / ((kt - 0.5) ** 2 + c)
+        s1 = jnp.sum(inv, -1) + 1.0 / self._TAIL
+        s2 = jnp.sum(inv**2, -1) + 1.0 / (3.0 * self._TAIL**3)
+        tail = jax.random.gamma(k2, h * s1**2 / s2, size, dtype=_fx()) * (s2 / s1)
+        return (main + tail) / (2.0 * PI**2)
 
     def support_point(self, h, z, size):
         z_s = jnp.where(z == 0, 1.0, z)
@@ -946,7 +976,7 @@ class Uniform(Continuous):
                                    jnp.log(jnp.clip(value - lower, 0)) - jnp.log(upper - lower)))
 
     def random(self, key, lower, upper, size):
-        return jax.random.uniform(key, size, minval=lower, maxval=upper)
+        return jax.random.uniform(key, size, _fx(), minval=lower, maxval=upper)
 
     def support_point(self, lower, upper, size):
         return _full((lower + upper) / 2.0, size)
@@ -992,7 +1022,7 @@ class Beta(Continuous):
         return jnp.where(value < 0, -jnp.inf, jnp.where(value >= 1, 0.0, jnp.log(jsp.betainc(alpha, beta, v))))
 
     def random(self, key, alpha, beta, size):
-        x = jax.random.beta(key, alpha, beta, size)
+        x = jax.random.beta(key, alpha, beta, size, dtype=_fx())
         eps = jnp.finfo(x.dtype).eps
         return jnp.clip(x, eps, 1.0 - eps)
 
@@ -1064,7 +1094,7 @@ class Pareto(Continuous):
         return jnp.where(value < m, -jnp.inf, log1mexp(alpha * (jnp.log(m) - jnp.log(v))))
 
     def random(self, key, alpha, m, size):
-        return m * jnp.exp(jax.random.exponential(key, size) / alpha)
+        return m * jnp.exp(jax.random.exponential(key, size, dtype=_fx()) / alpha)
 
     def support_point(self, alpha, m, size):
         return _full(m * 2.0 ** (1.0 / alpha), size)
@@ -1108,7 +1138,7 @@ class Triangular(Continuous):
                          jnp.where(value <= c, left, jnp.where(value < upper, right, 0.0)))
 
     def random(self, key, lower, c, upper, size):
-        u = jax.random.uniform(key, size)
+        u = jax.random.uniform(key, size, _fx())
         width = upper - lower
         fc = (c - lower) / width
         left = lower + jnp.sqrt(width * (c - lower) * u)
@@ -1173,7 +1203,7 @@ class Interpolated(Continuous):
         return jnp.where(value < x[..., 0], -jnp.inf, jnp.where(value >= x[..., -1], 0.0, res))
 
     def random(self, key, x, pdf, cdf, size):
-        p = jax.random.uniform(key, size)
+        p = jax.random.uniform(key, size, _fx())
 
         def one(p, x, pdf, cdf):
             i = jnp.clip(jnp.searchsorted(cdf, p, side="right") - 1, 0, x.shape[-1] - 2)
@@ -1230,7 +1260,7 @@ class VonMises(Continuous):
 
 def _vonmises_sample(key, mu, kappa, size):
     """Best & Fisher (1979) rejection sampler, vectorized: loop until every entry is accepted."""
-    dtype = jnp.result_type(float)
+    dtype = _fx()
     kappa = jnp.broadcast_to(jnp.asarray(kappa, dtype), size)
     mu = jnp.broadcast_to(jnp.asarray(mu, dtype), size)
     k_s = jnp.maximum(kappa, 1e-8)
@@ -1257,7 +1287,7 @@ def _vonmises_sample(key, mu, kappa, size):
     key, kloop, ksign, knorm, kunif = jax.random.split(key, 5)
     _, w, _ = jax.lax.while_loop(cond, body, (kloop, jnp.zeros(size, dtype), jnp.zeros(size, bool)))
     theta = jnp.arccos(jnp.clip(w, -1.0, 1.0))
-    theta = jnp.where(jax.random.uniform(ksign, size) < 0.5, -theta, theta)
+    theta = jnp.where(jax.random.uniform(ksign, size, _fx()) < 0.5, -theta, theta)
     # tiny kappa: uniform on the circle; huge kappa: wrapped normal
     theta = jnp.where(kappa < 1e-8, PI * (2.0 * jax.random.uniform(kunif, size, dtype) - 1.0), theta)
     theta = jnp.where(kappa > 1e6, jax.random.normal(knorm, size, dtype) / jnp.sqrt(k_s), theta)
@@ -1283,7 +1313,7 @@ class Laplace(Continuous):
         return jnp.where(value <= mu, -LOG2 + jnp.minimum(y, 0.0), jnp.log1p(-0.5 * jnp.exp(-jnp.maximum(y, 0.0))))
 
     def random(self, key, mu, b, size):
-        return mu + b * jax.random.laplace(key, size)
+        return mu + b * jax.random.laplace(key, size, dtype=_fx())
 
     def support_point(self, mu, b, size):
         return _full(jnp.broadcast_arrays(mu, b)[0], size)
@@ -1355,7 +1385,7 @@ class Logistic(Continuous):
         return -jax.nn.softplus(-(value - mu) / s)
 
     def random(self, key, mu, s, size):
-        return mu + s * jax.random.logistic(key, size)
+        return mu + s * jax.random.logistic(key, size, dtype=_fx())
 
     def support_point(self, mu, s, size):
         return _full(jnp.broadcast_arrays(mu, s)[0], size)
@@ -1381,7 +1411,7 @@ class Gumbel(Continuous):
         return -jnp.exp(-(value - mu) / beta)
 
     def random(self, key, mu, beta, size):
-        return mu + beta * jax.random.gumbel(key, size)
+        return mu + beta * jax.random.gumbel(key, size, dtype=_fx())
 
     def support_point(self, mu, beta, size):
         return _full(mu + beta * EULER_GAMMA, size)
@@ -1409,7 +1439,7 @@ class Moyal(Continuous):
         return LOG2 + jsp.log_ndtr(-jnp.exp(-z / 2.0))
 
     def random(self, key, mu, sigma, size):
-        return mu - 2.0 * sigma * jnp.log(jnp.abs(jax.random.normal(key, size)))
+        return mu - 2.0 * sigma * jnp.log(jnp.abs(jax.random.normal(key, size, dtype=_fx())))
 
     def support_point(self, mu, sigma, size):
         return _full(mu + sigma * (EULER_GAMMA + LOG2), size)
