@@ -23,7 +23,7 @@ crashing. For stiff systems pass an implicit solver, e.g. `solver=diffrax.Kvaern
 
 Differences from PyMC: PyMC solves with `scipy.integrate.odeint` (LSODA) and forward sensitivities, outside
 the compiled graph; here the solve is part of the compiled JAX program. `return_sens=True` returns the
-sensitivities d y(t) / d (y0, theta) (computed with `jax.jacfwd`) as PyMC does.
+sensitivities d y(t) / d (y0, theta) (computed with `jax.jacrev` through the solver) as PyMC does.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class DifferentialEquation:
         self.max_steps = int(max_steps)
         self.dt0 = dt0
         self.adjoint = adjoint
+        self._cache: dict = {}
 
     def __repr__(self):
         return (f"DifferentialEquation(func={getattr(self.func, '__name__', self.func)}, n_times={self.n_times}, "
@@ -109,10 +110,16 @@ class DifferentialEquation:
 
         def with_sens(y0v, thv, *free_vals):
             ys = solve(y0v, thv, free_vals)
-            jac = jax.jacfwd(lambda a, b: solve(a, b, free_vals), argnums=(0, 1))(y0v, thv)
+            jac = jax.jacrev(lambda a, b: solve(a, b, free_vals), argnums=(0, 1))(y0v, thv)
             return ys, jnp.concatenate(jac, axis=-1)
 
         fn = with_sens if return_sens else states
+        if not any(isinstance(a, TensorVariable) for a in (y0, theta, *free)):
+            # plain values: solve now with a compiled solver (diffrax is slow op by op), kept for later calls
+            key = ("const", return_sens)
+            if key not in self._cache:
+                self._cache[key] = jax.jit(fn)
+            return self._cache[key](y0, theta)
         return apply(fn, y0, theta, *free)
 
     def _vector(self, v, n, what):
@@ -125,16 +132,16 @@ class DifferentialEquation:
             if v.shape not in ((n,), ()) and v.size != n:
                 raise ValueError(f"{what} has shape {v.shape}, expected ({n},)")
             return apply(lambda x: jnp.reshape(x, (n,)).astype(config.floatX()), v)
-        arr = np.asarray(v, dtype=config.floatX()).reshape(-1)
+        arr = jnp.asarray(v, dtype=config.floatX()).reshape(-1)
         if arr.size != n:
             raise ValueError(f"{what} has {arr.size} entries, expected {n}")
-        return jnp.asarray(arr)
+        return arr
 
     def _solver_fn(self, graph: InnerGraph):
         import diffrax
 
         n_states = self.n_states
-        times = jnp.asarray(self.times, config.floatX())
+        times = np.asarray(self.times, dtype=config.floatX())  # numpy: no arrays captured from a trace
         t0, t1 = self.t0, self.times[-1]
         solver = self.solver if self.solver is not None else diffrax.Tsit5()
         controller = diffrax.PIDController(rtol=self.rtol, atol=self.atol)
