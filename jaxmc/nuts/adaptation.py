@@ -271,10 +271,11 @@ def stan_adaptation(
 ) -> Adaptation:
     """Stan's windowed adaptation for ``diag_e`` NUTS.
 
-    Unit mass matrix and :func:`~jaxmc.nuts.step_size.stan_init_step_size` at init; dual averaging
-    at every tuning step; at each slow-window end the variance becomes
-    ``n/(n+5) * var + 1e-3 * 5/(n+5)``, the step size is searched again and dual averaging restarts
-    with ``mu = log(10 * step_size)``.
+    Unit mass matrix and :func:`~jaxmc.nuts.step_size.stan_init_step_size` from ``initial_step``
+    at init (dual averaging with ``mu = log(10 * initial_step)``); dual averaging at every tuning
+    step; at each slow-window end (see :func:`stan_schedule`) the variance of the window's draws
+    becomes ``n/(n+5) * var + 1e-3 * 5/(n+5)``, the step size is searched again from the current
+    one and dual averaging restarts with ``mu = log(10 * step_size)``.
     """
     sched = stan_schedule(num_tune) if schedule is None else schedule
     ends = np.asarray(sched.window_ends, dtype=np.int32)
@@ -290,7 +291,10 @@ def stan_adaptation(
     def prepare(state: StanAdaptState, key, hmc: HMCState, step_size, inv_mass):
         pending = state.search_pending
         eps = stan_init_step_size(logdensity_fn, key, hmc, inv_mass, step_size, enabled=pending)
-        dual_avg = _tree_where(pending, da.init(eps), state.dual_avg)
+        # Stan sets mu = log(10 * stepsize) with the user's stepsize before the first search, and
+        # with the searched one (restarting dual averaging) at every window end
+        restart = pending & (state.dual_avg.count > 0)
+        dual_avg = _tree_where(restart, da.init(eps), state.dual_avg)
         return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), eps
 
     def update(state: StanAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):

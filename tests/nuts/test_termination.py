@@ -1,15 +1,19 @@
-"""The iterative tree build against a recursive transcription of Stan's ``base_nuts``."""
+"""The NUTS kernel alone: trajectories against Stan's recursion, and invariance of the target.
+
+One compiled, vmapped kernel serves all tests (the log-density parameters are traced arguments).
+"""
 import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy import stats
 
 from jaxmc.nuts import nuts, termination
 from stan_reference import stan_tree_shape
 
-DIM = 5
+DIM, BATCH = 5, 4096
 COV = np.array([[1.0, 0.99], [0.99, 1.0]])
 PRECISIONS = {
     "corr": np.block([[np.linalg.inv(COV), np.zeros((2, 3))], [np.zeros((3, 2)), np.eye(3)]]),
@@ -25,9 +29,15 @@ def logdensity(x, precision, banana):
 
 
 @jax.jit
-def kernel(key, state, step_size, inv_mass, precision, banana):
+def kernel(keys, positions, step_sizes, inv_masses, precision, banana):
+    """One transition for each of ``BATCH`` independent states."""
     fn = functools.partial(logdensity, precision=precision, banana=banana)
-    return nuts.build_kernel(fn, max_treedepth=8)(key, state, step_size, inv_mass)
+    k = nuts.build_kernel(fn, max_treedepth=8)
+
+    def one(key, position, step_size, inv_mass):
+        return k(key, nuts.init(position, fn), step_size, inv_mass)
+
+    return jax.vmap(one)(keys, positions, step_sizes, inv_masses)
 
 
 @pytest.mark.parametrize("name, seed", [("corr", 0), ("banana", 1), ("scales", 2)])
@@ -36,17 +46,53 @@ def test_same_trajectories_as_stan(name, seed):
     precision, banana = jnp.asarray(PRECISIONS[name]), BANANA[name]
     fn = functools.partial(logdensity, precision=precision, banana=banana)
     rng = np.random.default_rng(seed)
+    keys = jax.random.split(jax.random.key(seed), BATCH)
+    positions = rng.normal(size=(BATCH, DIM))
+    step_sizes = np.exp(rng.uniform(np.log(0.01), np.log(1.2), size=BATCH))
+    inv_masses = np.exp(0.3 * rng.normal(size=(BATCH, DIM)))
+    _, info = kernel(keys, positions, step_sizes, inv_masses, precision, banana)
     shapes = []
     for i in range(12):
-        key = jax.random.key(100 * seed + i)
-        state = nuts.init(jnp.asarray(rng.normal(size=DIM)), fn)
-        step_size = float(np.exp(rng.uniform(np.log(0.01), np.log(1.2))))
-        inv_mass = jnp.asarray(np.exp(0.3 * rng.normal(size=DIM)))
-        _, info = kernel(key, state, step_size, inv_mass, precision, banana)
-        ours = (int(info.tree_depth), int(info.n_steps), bool(info.diverging))
-        assert ours == stan_tree_shape(fn, key, state, step_size, inv_mass, max_depth=8)
+        ours = (int(info.tree_depth[i]), int(info.n_steps[i]), bool(info.diverging[i]))
+        state = nuts.init(jnp.asarray(positions[i]), fn)
+        assert ours == stan_tree_shape(fn, keys[i], state, step_sizes[i], jnp.asarray(inv_masses[i]), max_depth=8)
         shapes.append(ours)
     assert len({s[0] for s in shapes}) >= 3  # the cases cover several tree depths
+
+
+def test_kernel_leaves_banana_invariant():
+    """Start from exact draws of a banana-shaped density; five transitions must keep it.
+
+    x0 ~ N(0, 2^2), x1 | x0 ~ N(x0^2 / 2, 1/2^2), x2..x4 ~ N(0, 1). A wrong multinomial or
+    progressive-sampling weight shows up as a shift of these distributions.
+    """
+    precision, banana = jnp.asarray(PRECISIONS["banana"]), BANANA["banana"]
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(BATCH, DIM))
+    x[:, 0] *= 2.0
+    x[:, 1] = 0.5 * x[:, 0] ** 2 + 0.5 * x[:, 1]
+    exact = x.copy()
+    inv_mass = np.ones((BATCH, DIM))
+    step_size = np.full(BATCH, 0.3)
+    depth, diverging = [], []
+    for t in range(5):
+        keys = jax.random.split(jax.random.key(100 + t), BATCH)
+        state, info = kernel(keys, x, step_size, inv_mass, precision, banana)
+        x = np.asarray(state.position)
+        depth.append(np.asarray(info.tree_depth))
+        diverging.append(np.asarray(info.diverging))
+    print(f"\nmean tree depth {np.mean(depth):.2f}, divergences {np.mean(diverging):.4f}")
+    assert np.mean(depth) > 2  # real trajectories, not single steps
+    assert np.mean(diverging) < 0.1  # (divergent transitions leave the target invariant too)
+    assert np.mean(np.abs(x - exact) > 1e-12) > 0.5  # the chains moved
+    reference = rng.normal(size=(BATCH, DIM))
+    reference[:, 0] *= 2.0
+    reference[:, 1] = 0.5 * reference[:, 0] ** 2 + 0.5 * reference[:, 1]
+    for i in range(DIM):
+        assert stats.ks_2samp(x[:, i], reference[:, i]).pvalue > 1e-3, i
+    residual = (x[:, 1] - 0.5 * x[:, 0] ** 2) / 0.5
+    assert stats.kstest(residual, "norm").pvalue > 1e-3
+    assert stats.kstest(x[:, 0] / 2.0, "norm").pvalue > 1e-3
 
 
 def test_merge_checks_detect_turn_at_junction():
