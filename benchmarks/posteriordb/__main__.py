@@ -66,8 +66,12 @@ def save_results(all_results: dict):
 
 
 def write_markdown(all_results: dict):
-    order = [p for p, _ in POSTERIORS]
-    rows = {s: [all_results[f"{p}|{s}"] for p in order if f"{p}|{s}" in all_results] for s in ("jaxmc", "nutpie")}
+    order = {p: i for i, (p, _) in enumerate(POSTERIORS)}
+    rows = {}
+    for s in ("jaxmc", "nutpie"):
+        keys = sorted((k for k in all_results if k.split("|")[1] == s and k.split("|")[0] in order),
+                      key=lambda k: (order[k.split("|")[0]], len(k.split("|")) > 2, k))
+        rows[s] = [all_results[k] for k in keys]
     parts = [RESULTS_MD.read_text().split("<!-- runner tables -->")[0] if RESULTS_MD.exists() else
              "# posteriordb results\n\n", "<!-- runner tables -->\n"]
     for sampler, rs in rows.items():
@@ -126,7 +130,11 @@ def main(argv=None):
                         print(f"    {c.name}: mean {c.mean:.4g} (ref {c.ref_mean:.4g}), sd {c.sd:.4g} (ref "
                               f"{c.ref_sd:.4g}), ess {c.ess_bulk:.0f}, rhat {c.rhat:.3f}: {c.why}", flush=True)
             if not args.no_write:
-                all_results[f"{p}|{sname}"] = row
+                # runs at the model file's settings replace each other; runs with other settings are kept
+                # beside them (e.g. a model that declares target_accept=0.95, run again at the default 0.8)
+                key = f"{p}|{sname}" + (f"|{_settings_text(res.settings)}" if any(
+                    v is not None for v in override.values()) else "")
+                all_results[key] = row
                 save_results(all_results)
                 write_markdown(all_results)
     print()

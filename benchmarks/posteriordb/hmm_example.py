@@ -13,13 +13,14 @@ def build(pm, data):
     K, y = int(data["K"]), np.asarray(data["y"], float)
     tr = pm.distributions.transforms
     with pm.Model(coords={"state": np.arange(K)}) as model:
+        y_obs = pm.Data("y_obs", y)
         theta1 = pm.Dirichlet("theta1", a=np.ones(K), dims="state")
         theta2 = pm.Dirichlet("theta2", a=np.ones(K), dims="state")
         # positive ordered: log, then ordered (0 < mu[0] < mu[1])
         mu = pm.Normal("mu", mu=np.array([3.0, 10.0]), sigma=1.0, dims="state",
                        transform=tr.Chain([tr.log, tr.ordered]), initval=np.array([3.0, 10.0]))
         log_gamma = pm.math.log(pm.math.stack([theta1, theta2]))  # [j, k] = log P(z_t = k | z_{t-1} = j)
-        log_emit = normal_lpdf(pm, y[:, None], mu[None, :], 1.0)  # (N, K)
+        log_emit = normal_lpdf(pm, y_obs[:, None], mu[None, :], 1.0)  # (N, K)
 
         def forward(log_emit_t, log_alpha_prev, log_gamma):
             return pm.math.logsumexp(log_alpha_prev[:, None] + log_gamma, axis=0) + log_emit_t
