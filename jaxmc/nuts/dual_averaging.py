@@ -13,7 +13,7 @@ Array = jax.Array
 
 
 class DualAveragingState(NamedTuple):
-    """``log_step_size`` is the iterate, ``log_step_size_avg`` its weighted average (log ``step_size_bar``)."""
+    """Iterate ``log_step_size`` and its weighted average ``log_step_size_avg`` (log step_size_bar)."""
 
     log_step_size: Array
     log_step_size_avg: Array

@@ -96,9 +96,7 @@ class _SubtreeCarry(NamedTuple):
     rho: Array  # summed momentum of the leaves
     prev_rho: Array  # summed momentum of all leaves but the last
     prev_p_sharp: Array  # velocity of the last leaf
-    first_p: Array
-    first_p_sharp: Array
-    ckpts: Array
+    ckpts: Array  # see termination.init_checkpoints; slot 0 holds the first leaf
     sum_accept: Array
     sum_accept_sym: Array
     max_error: Array
@@ -145,7 +143,12 @@ def transition_randomness(key: Array, max_treedepth: int, dtype) -> TransitionRa
 def build_kernel(
     logdensity_fn: LogDensityFn, max_treedepth: int = 10, divergence_threshold: float = 1000.0
 ) -> Callable[[Array, HMCState, Array, Array], tuple[HMCState, NUTSInfo]]:
-    """Return ``kernel(key, state, step_size, inv_mass) -> (HMCState, NUTSInfo)``."""
+    """Return ``kernel(key, state, step_size, inv_mass) -> (HMCState, NUTSInfo)``.
+
+    ``state.position`` is a flat vector and ``inv_mass`` the diagonal of the inverse mass matrix
+    (same shape); everything is computed in the dtype of the position. Each transition draws its
+    random numbers up front: a momentum and ``2 * max_treedepth + 2**max_treedepth - 1`` uniforms.
+    """
     if max_treedepth < 1:
         raise ValueError("max_treedepth must be at least 1")
 
@@ -166,8 +169,6 @@ def build_kernel(
             rho=zeros,
             prev_rho=zeros,
             prev_p_sharp=zeros,
-            first_p=zeros,
-            first_p_sharp=zeros,
             ckpts=termination.init_checkpoints(max_treedepth, dim, dtype),
             sum_accept=scalar0,
             sum_accept_sym=scalar0,
@@ -195,7 +196,6 @@ def build_kernel(
             record = termination.leaf_record(p_sharp, c.rho, rho, c.prev_p_sharp, c.prev_rho)
             ckpts = termination.update_checkpoints(c.ckpts, c.n, record)
             turning = termination.subtree_is_turning(ckpts, c.n, record)
-            first = c.n == 0
             return _SubtreeCarry(
                 state=state,
                 n=c.n + 1,
@@ -205,8 +205,6 @@ def build_kernel(
                 rho=rho,
                 prev_rho=c.rho,
                 prev_p_sharp=p_sharp,
-                first_p=jnp.where(first, p, c.first_p),
-                first_p_sharp=jnp.where(first, p_sharp, c.first_p_sharp),
                 ckpts=ckpts,
                 sum_accept=c.sum_accept + leaf.accept,
                 sum_accept_sym=c.sum_accept_sym + leaf.accept_sym,
@@ -280,8 +278,8 @@ def build_kernel(
                 near.momentum,
                 inv_mass * near.momentum,
                 c.rho,
-                sub.first_p,
-                sub.first_p_sharp,
+                sub.ckpts[0, termination.RHO_THROUGH],  # momentum of the first leaf
+                sub.ckpts[0, termination.P_SHARP],
                 inv_mass * sub.state.momentum,
                 sub.rho,
             )

@@ -1,10 +1,8 @@
 """Stan's generalized no-U-turn criterion for an iteratively built trajectory.
 
-Includes the extra checks across sub-tree boundaries (Stan >= 2.26, nuts-rs); see ``subtree_is_turning``.
+Includes the extra checks across sub-tree boundaries (Stan >= 2.26, nuts-rs): see ``merge_is_turning``.
 """
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -13,7 +11,7 @@ Array = jax.Array
 
 
 def is_turning(p_sharp_a: Array, p_sharp_b: Array, rho: Array) -> Array:
-    """True when a trajectory with end velocities ``p_sharp_a``/``p_sharp_b`` and summed momentum ``rho`` turned.
+    """True when a trajectory with end velocities ``p_sharp_a``, ``p_sharp_b`` and momentum sum ``rho`` turned.
 
     The trajectory continues while ``p_sharp_a . rho > 0`` and ``p_sharp_b . rho > 0``; the test is
     symmetric in the two ends, so it does not matter in which time order they come.
@@ -51,7 +49,9 @@ P_SHARP, RHO_BEFORE, RHO_THROUGH, PREV_P_SHARP, PREV_RHO_BEFORE = range(5)
 # p_sharp_j, S_{j-1}, S_j, p_sharp_{j-1}, S_{j-2}
 
 
-def leaf_record(p_sharp: Array, rho_before: Array, rho: Array, prev_p_sharp: Array, prev_rho_before: Array) -> Array:
+def leaf_record(
+    p_sharp: Array, rho_before: Array, rho: Array, prev_p_sharp: Array, prev_rho_before: Array
+) -> Array:
     """Stack what the U-turn checks need to know about one leaf (see the row layout above)."""
     return jnp.stack([p_sharp, rho_before, rho, prev_p_sharp, prev_rho_before])
 

@@ -55,7 +55,8 @@ def test_same_trajectories_as_stan(name, seed):
     for i in range(12):
         ours = (int(info.tree_depth[i]), int(info.n_steps[i]), bool(info.diverging[i]))
         state = nuts.init(jnp.asarray(positions[i]), fn)
-        assert ours == stan_tree_shape(fn, keys[i], state, step_sizes[i], jnp.asarray(inv_masses[i]), max_depth=8)
+        inv_mass = jnp.asarray(inv_masses[i])
+        assert ours == stan_tree_shape(fn, keys[i], state, step_sizes[i], inv_mass, max_depth=8)
         shapes.append(ours)
     assert len({s[0] for s in shapes}) >= 3  # the cases cover several tree depths
 
