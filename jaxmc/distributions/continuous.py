@@ -275,7 +275,7 @@ class TruncatedNormal(Continuous):
         return _full(pt, size)
 
     def in_support(self, value, mu, sigma, lower, upper):
-        return (value >= lower) & (value <= upper)
+        return ~(value < lower) & ~(value > upper)  # a NaN (unknown) bound does not reject
 
     def check_params(self, mu, sigma, lower, upper):
         return [(sigma > 0, "sigma > 0"), (lower <= upper, "lower <= upper")]
@@ -844,7 +844,7 @@ class Wald(Continuous):
         return _full(jnp.broadcast_arrays(mu, lam, alpha)[0] + alpha, size)
 
     def in_support(self, value, mu, lam, alpha):
-        return value > alpha
+        return ~(value <= alpha)  # a NaN (unknown) alpha does not reject
 
     def check_params(self, mu, lam, alpha):
         return [(mu > 0, "mu > 0"), (lam > 0, "lam > 0"), (alpha >= 0, "alpha >= 0")]
@@ -982,7 +982,7 @@ class Uniform(Continuous):
         return _full((lower + upper) / 2.0, size)
 
     def in_support(self, value, lower, upper):
-        return (value >= lower) & (value <= upper)
+        return ~(value < lower) & ~(value > upper)  # a NaN (unknown) bound does not reject
 
     def check_params(self, lower, upper):
         return [(lower <= upper, "lower <= upper")]
@@ -1100,7 +1100,7 @@ class Pareto(Continuous):
         return _full(m * 2.0 ** (1.0 / alpha), size)
 
     def in_support(self, value, alpha, m):
-        return value >= m
+        return ~(value < m)  # a NaN (unknown) m does not reject
 
     def check_params(self, alpha, m):
         return [(alpha > 0, "alpha > 0"), (m > 0, "m > 0")]
@@ -1149,7 +1149,7 @@ class Triangular(Continuous):
         return _full((lower + upper + c) / 3.0, size)
 
     def in_support(self, value, lower, c, upper):
-        return (value >= lower) & (value <= upper)
+        return ~(value < lower) & ~(value > upper)  # a NaN (unknown) bound does not reject
 
     def check_params(self, lower, c, upper):
         return [(lower <= c, "lower <= c"), (c <= upper, "c <= upper")]

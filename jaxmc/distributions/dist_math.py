@@ -24,7 +24,8 @@ def lift(fn, *args):
     """Apply `fn` to parameters that may be model variables (builds a graph node) or numbers/arrays."""
     if any(isinstance(a, TensorVariable) for a in args):
         return apply(fn, *args)
-    return fn(*[jnp.asarray(np.asarray(a.to_numpy() if hasattr(a, "to_numpy") else a, dtype=float))
+    return fn(*[a if isinstance(a, jax.Array)  # includes tracers (dist() called inside jit/grad)
+                else jnp.asarray(np.asarray(a.to_numpy() if hasattr(a, "to_numpy") else a, dtype=float))
                 for a in args])
 
 

@@ -26,15 +26,21 @@ pymc = pytest.importorskip("pymc")
 N = 30  # points per case
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _pytensor_python_linker():
-    """Compile PyMC graphs with PyTensor's Python linker: no C compilation, and no waiting on the
-    compile-directory lock shared with other processes (the graph rewrites, hence the numerics, are the
-    same as in the default mode)."""
+def _pytensor_fast(fn, *args, **kwargs):
+    """Run `fn` with PyTensor's Python linker: no C compilation, and no waiting on the compile-directory
+    lock shared with other processes (the graph rewrites, hence the numerics, are those of the default
+    mode). Falls back to the default linker if the Python linker fails on some op."""
     import pytensor
 
-    with pytensor.config.change_flags(linker="py"):
-        yield
+    try:
+        with pytensor.config.change_flags(linker="py"):
+            return fn(*args, **kwargs)
+    except AssertionError:
+        raise
+    except Exception:
+        return fn(*args, **kwargs)
+
+
 PI = np.pi
 
 
@@ -393,7 +399,7 @@ def pymc_values(jaxmc_values):
             keys.append((case.id, "logcdf"))
     outs.append(pymc.logcdf(pymc.Wald.dist(1.5, 3.0), WALD_X))
     keys.append(("Wald-lam3", "logcdf"))
-    return dict(zip(keys, pytensor.function([], outs)()))
+    return dict(zip(keys, _pytensor_fast(lambda: pytensor.function([], outs)())))
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.pymc], ids=lambda c: c.id)
@@ -584,7 +590,7 @@ def model_logitnormal(pm):
                                          (model_bounded, 1.0), (model_logitnormal, 0.08)],
                          ids=["real", "positive", "bounded", "logitnormal"])
 def test_model_parity(build, scale):
-    jm, pmm = pymc_parity(build, scale=scale)
+    jm, pmm = _pytensor_fast(pymc_parity, build, scale=scale)
     for rv in pmm.free_RVs:  # same default transforms
         pt = pmm.rvs_to_transforms[rv]
         jt = jm.rvs_to_transforms[jm[rv.name]]
