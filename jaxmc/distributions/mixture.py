@@ -261,7 +261,7 @@ class Mixture(Distribution):
             p = self._parts[0]
             full = (*batch, self._n_comp, *supp)
             return method(p.dist, key, p.params(params), full)
-        keys = jax.random.split(key, len(self._parts))
+        keys = jax.random.split(key, len(self._parts)) if key is not None else [None] * len(self._parts)
         draws = [method(p.dist, kk, p.params(params), size) for p, kk in zip(self._parts, keys)]
         dtype = jnp.result_type(*draws)
         return jnp.stack([d.astype(dtype) for d in draws], axis=self._mix_axis)

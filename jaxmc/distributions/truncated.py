@@ -4,13 +4,12 @@
 As in PyMC, truncating a Normal gives a `TruncatedNormal`. Draws use the inverse CDF where the base family
 has one (uniform draws between CDF(lower) and CDF(upper), in log space), otherwise rejection sampling in a
 bounded `lax.while_loop` of at most `max_n_steps` rounds; entries that never land inside the bounds come
-back as NaN (continuous) or are left out of bounds (discrete), with a warning (PyMC raises
-`TruncationError`, which compiled JAX code cannot do).
+back as NaN (continuous) or are left out of bounds (discrete): PyMC raises `TruncationError`, which compiled,
+vectorized JAX code cannot do.
 """
 
 from __future__ import annotations
 
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -36,10 +35,6 @@ from jaxmc.distributions.custom import (
 from jaxmc.distributions.dist_math import is_static_inf, log1mexp, log_diff_exp
 
 __all__ = ["Truncated"]
-
-
-class TruncationWarning(UserWarning):
-    """Rejection sampling of a truncated distribution did not converge in `max_n_steps` rounds."""
 
 
 # ---------------------------------------------------------------------- inverse CDFs (by family name)
@@ -72,12 +67,6 @@ def icdf_of(dist):
         return dist.icdf
     fn = ICDF.get(type(dist).__name__)
     return (lambda q, *params: fn(q, *params)) if fn is not None else None
-
-
-def _warn_not_converged(n_bad, max_n_steps):
-    if int(np.sum(n_bad)):
-        warnings.warn(f"Truncation did not converge in {max_n_steps} steps: {int(np.sum(n_bad))} draw(s) are "
-                      "outside the bounds (NaN for continuous variables)", TruncationWarning, stacklevel=2)
 
 
 class Truncated(Distribution):
@@ -254,7 +243,6 @@ class Truncated(Distribution):
 
         init = (jnp.asarray(0), key, jnp.zeros(size, dtype), jnp.ones(size, bool))
         _, _, x, rej = jax.lax.while_loop(cond, body, init)
-        jax.debug.callback(lambda r: _warn_not_converged(r, n_max), jnp.sum(rej))
         if not self.discrete:
             x = jnp.where(rej, jnp.nan, x)
         return x
