@@ -294,7 +294,9 @@ def stan_adaptation(
         # Stan sets mu = log(10 * stepsize) with the user's stepsize before the first search, and
         # with the searched one (restarting dual averaging) at every window end
         restart = pending & (state.dual_avg.count > 0)
-        dual_avg = _tree_where(restart, da.init(eps), state.dual_avg)
+        log_eps = jnp.log(eps)
+        first = state.dual_avg._replace(log_step_size=log_eps, log_step_size_avg=log_eps)
+        dual_avg = _tree_where(restart, da.init(eps), _tree_where(pending, first, state.dual_avg))
         return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), eps
 
     def update(state: StanAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
