@@ -111,10 +111,12 @@ class Interval(Transform):
             fa, fb, both, lo_only, up_only = _runtime_bounds(a, b)
             lo_d, up_d = jnp.log(value - fa), jnp.log(fb - value)
             return jnp.where(both, lo_d - up_d, jnp.where(lo_only, lo_d, jnp.where(up_only, up_d, value)))
-        if a is not None:
-            return jnp.log(value - a)
+        if a is not None:  # entries of a bound array that are infinite are left unbounded
+            fin, fa = _finite(a)
+            return jnp.where(fin, jnp.log(value - fa), value)
         if b is not None:
-            return jnp.log(b - value)
+            fin, fb = _finite(b)
+            return jnp.where(fin, jnp.log(fb - value), value)
         return value
 
     def backward(self, value, *inputs):
@@ -125,9 +127,11 @@ class Interval(Transform):
             return jnp.where(both, jax.nn.sigmoid(value) * (fb - fa) + fa,
                              jnp.where(lo_only, ex + fa, jnp.where(up_only, fb - ex, value)))
         if a is not None:
-            return jnp.exp(value) + a
+            fin, fa = _finite(a)
+            return jnp.where(fin, jnp.exp(value) + fa, value)
         if b is not None:
-            return b - jnp.exp(value)
+            fin, fb = _finite(b)
+            return jnp.where(fin, fb - jnp.exp(value), value)
         return value
 
     def log_jac_det(self, value, *inputs):
@@ -137,7 +141,8 @@ class Interval(Transform):
             return jnp.where(both, jnp.log(fb - fa) - 2.0 * jax.nn.softplus(-value) - value,
                              jnp.where(lo_only | up_only, value, jnp.zeros_like(value)))
         if a is not None or b is not None:
-            return value
+            fin, _ = _finite(a if a is not None else b)
+            return jnp.where(fin, value, jnp.zeros_like(value))
         return jnp.zeros_like(value)
 
 
@@ -149,6 +154,15 @@ def _static_bound(x, sign):
     if arr.size and np.all(np.isneginf(arr) if sign < 0 else np.isposinf(arr)):
         return None
     return x
+
+
+def _finite(x):
+    """(mask of finite entries, x with its infinite entries replaced by 0)."""
+    if isinstance(x, (int, float)):  # constant scalar bound (finite: infinite ones became None)
+        return True, x
+    x = jnp.asarray(x)
+    fin = jnp.isfinite(x)
+    return fin, jnp.where(fin, x, 0.0)
 
 
 def _runtime_bounds(a, b):

@@ -439,6 +439,23 @@ def test_out_of_support_and_invalid_parameters():
         assert np.all(lp == -np.inf), (type(rv.owner).__name__, lp)
 
 
+def test_truncated_normal_mixed_infinite_bounds():
+    """Bound arrays with some infinite entries: those entries are unbounded (logp, transform, gradient)."""
+    lower, upper = np.array([-np.inf, 0.0, 1.0]), np.array([np.inf, np.inf, 2.0])
+    with jaxmc.Model() as m:
+        jaxmc.TruncatedNormal("x", 0.0, 1.0, lower=lower, upper=upper)
+    y = np.array([0.3, 0.2, -0.4])
+    s = 1 / (1 + np.exp(0.4))
+    v = np.array([0.3, np.exp(0.2), 1 + s])
+    ref = (st.norm.logpdf(v[0]) + st.truncnorm(0, np.inf).logpdf(v[1]) + 0.2 + st.truncnorm(1, 2).logpdf(v[2])
+           + np.log(s) + np.log1p(-s))
+    np.testing.assert_allclose(m.compile_logp()({"x_interval__": y}), ref, rtol=1e-12)
+    assert np.all(np.isfinite(m.compile_dlogp()({"x_interval__": y})))
+    lc = np.asarray(jaxmc.logcdf(jaxmc.TruncatedNormal.dist(0.0, 1.0, lower=lower, upper=upper), v))
+    np.testing.assert_allclose(lc, [st.norm.logcdf(v[0]), st.truncnorm(0, np.inf).logcdf(v[1]),
+                                    st.truncnorm(1, 2).logcdf(v[2])], rtol=1e-10)
+
+
 def test_parameterization_errors():
     with pytest.raises(ValueError):
         jaxmc.Normal.dist(0.0, sigma=1.0, tau=1.0)
