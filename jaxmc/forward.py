@@ -166,10 +166,10 @@ def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int 
             dat["__n__"] = jax.ShapeDtypeStruct((size,), jnp.int32)
         return jax.eval_shape(prog, key, jnp.int32(0), vals, dat)
 
-    shapes = probe_shapes(1)
-    per_row = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in jax.tree_util.tree_leaves(shapes))
+    shapes = probe_shapes(n)  # the same shapes as the call when one chunk suffices: the trace is reused
+    per_row = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in jax.tree_util.tree_leaves(shapes)) // n
     size = int(max(1, min(n, max_chunk_bytes // max(per_row, 1))))
-    out = {k: np.empty((n, *a.shape[1:]), a.dtype) for k, a in shapes.items()}
+    out = {k: np.empty(a.shape, a.dtype) for k, a in shapes.items()}
     for s in range(0, n, size):
         stop = min(n, s + size)
         part = {k: v[s:stop] for k, v in values.items()}
