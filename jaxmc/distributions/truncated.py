@@ -191,9 +191,12 @@ class Truncated(Distribution):
         sp = jnp.asarray(self.base.support_point(*bp, size=size), dtype=config.floatX())
         lower, upper = jnp.asarray(lower, sp.dtype), jnp.asarray(upper, sp.dtype)
         fin_l, fin_u = jnp.isfinite(lower), jnp.isfinite(upper)
-        # PyMC's fallback uses (upper - lower) / 2, which can lie outside the bounds: the midpoint is used
+        # PyMC's fallback uses (upper - lower) / 2, which can lie outside the bounds: the midpoint is used.
+        # For continuous variables the base's support point must lie strictly inside (PyMC keeps one on a
+        # bound, where the interval transform is infinite and the initial point fails)
         fallback = jnp.where(fin_l & fin_u, (lower + upper) / 2.0, jnp.where(fin_u, upper - 1.0, lower + 1.0))
-        out = jnp.where((sp >= lower) & (sp <= upper), sp, fallback)
+        inside = (sp >= lower) & (sp <= upper) if self.discrete else (sp > lower) & (sp < upper)
+        out = jnp.where(inside, sp, fallback)
         return jnp.broadcast_to(out, size)
 
     def default_transform(self):
