@@ -109,12 +109,6 @@ def is_static_inf(x, sign):
     return bool(arr.size) and bool(np.all(np.isposinf(arr) if sign > 0 else np.isneginf(arr)))
 
 
-def safe_where(cond, x, safe):
-    """x where cond else a harmless value: use before a branch that would be NaN/inf where not selected,
-    so that gradients through jnp.where stay finite."""
-    return jnp.where(cond, x, safe)
-
-
 # ---------------------------------------------------------------------- Polya-Gamma series
 PG_SERIES_TERMS = 200
 
