@@ -63,6 +63,9 @@ class TensorVariable:
             raise TypeError(f"iteration over a scalar variable {self._label()}")
         return (self[i] for i in range(self.shape[0]))
 
+    def __float__(self):
+        return float(np.asarray(self))
+
     def __bool__(self):
         raise TypeError(
             f"The truth value of a model variable {self._label()} is not known while building the model; "
@@ -294,6 +297,9 @@ class TensorVariable:
         return apply(fn, *args, **kwargs)
 
     def __array__(self, dtype=None, copy=None):
+        if not any(n.kind in ("rv", "data") for n in toposort([self])):  # a constant graph has a value
+            value = np.asarray(evaluate([self], {})[0])
+            return value.astype(dtype) if dtype is not None else value
         raise TypeError(
             f"Model variable {self._label()} has no value while the model is being built. Use pm.math "
             "or numpy functions on it to build expressions; to get a value use pm.draw(var) or "
@@ -372,6 +378,12 @@ def aval_of(x) -> jax.ShapeDtypeStruct:
         return x.aval
     x = jnp.asarray(x)
     return jax.ShapeDtypeStruct(x.shape, x.dtype)
+
+
+def constant(value) -> TensorVariable:
+    """A node holding a fixed value (so that `.eval()` works on it, as on PyTensor constants)."""
+    value = jnp.asarray(value)
+    return TensorVariable(lambda: value, [], jax.ShapeDtypeStruct(value.shape, value.dtype))
 
 
 def toposort(outputs) -> list[TensorVariable]:

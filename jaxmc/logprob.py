@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from jaxmc.graph import TensorVariable, apply
+import jax
+import jax.numpy as jnp
+
+from jaxmc.graph import TensorVariable, apply, constant
 
 
 def _check(rv, fname):
@@ -11,20 +14,31 @@ def _check(rv, fname):
 
 
 def logp(rv: TensorVariable, value, warn_rvs=None, **kwargs) -> TensorVariable:
-    """Elementwise log density of `rv` at `value`; call `.eval()` for numbers."""
+    """Elementwise log density of `rv` at `value`, a graph node: `.eval()` (or np.asarray) gives numbers."""
     _check(rv, "logp")
     dist = rv.owner
-    return apply(lambda v, *p: dist.checked_logp(v, *p), value, *dist.params) if _has_node(value, dist) \
-        else dist.checked_logp(value, *dist.params)
+    value = value if isinstance(value, TensorVariable) else jnp.asarray(value)
+    if _has_node(value, dist):
+        return apply(lambda v, *p: dist.checked_logp(v, *p), value, *dist.params)
+    return _wrap(dist.checked_logp(value, *dist.params), value, dist)
 
 
 def logcdf(rv: TensorVariable, value, warn_rvs=None, **kwargs) -> TensorVariable:
     """Elementwise log CDF of `rv` at `value`."""
     _check(rv, "logcdf")
     dist = rv.owner
-    return apply(lambda v, *p: dist.checked_logcdf(v, *p), value, *dist.params) if _has_node(value, dist) \
-        else dist.checked_logcdf(value, *dist.params)
+    value = value if isinstance(value, TensorVariable) else jnp.asarray(value)
+    if _has_node(value, dist):
+        return apply(lambda v, *p: dist.checked_logcdf(v, *p), value, *dist.params)
+    return _wrap(dist.checked_logcdf(value, *dist.params), value, dist)
 
 
 def _has_node(value, dist):
     return isinstance(value, TensorVariable) or any(isinstance(p, TensorVariable) for p in dist.params)
+
+
+def _wrap(result, value, dist):
+    """Inside jit/grad (traced inputs) the array itself; otherwise a constant node with `.eval()`."""
+    if any(isinstance(x, jax.core.Tracer) for x in (value, result, *dist.params)):
+        return result
+    return constant(result)
