@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import threading
 import time
 import warnings
 from typing import NamedTuple
@@ -109,13 +110,12 @@ def sample(draws: int = 1000, tune: int = 1000, chains: int = 4, cores: int | No
     cm = model.compiled()
     _check_sampleable(model, cm)
     data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
-    key = _seed_key(random_seed)
-    key_init, key_chains = jax.random.split(key)
-    x0 = initial_positions(model, cm, data, key_init, chains, initvals)
+    keys = chain_keys(random_seed, chains)
+    base, jitter = starting_points(model, cm, data, chains, initvals)
 
     names = _output_names(model, var_names)
     t0 = time.perf_counter()
-    result = _run(cm, data, x0, jax.random.split(key_chains, chains), settings, names, progressbar)
+    result = _run(cm, data, base, jitter, keys, settings, names, progressbar)
     sampling_time = time.perf_counter() - t0
     posterior, stats, n_done, interrupted = result
 
@@ -153,14 +153,14 @@ def default_chain_method(chains: int) -> str:
     return "parallel" if jax.default_backend() == "cpu" else "vectorized"
 
 
-def _seed_key(random_seed):
-    if random_seed is None:
-        random_seed = int(np.random.SeedSequence().generate_state(1)[0] % (2**31))
+def chain_keys(random_seed, chains: int) -> np.ndarray:
+    """Independent raw PRNG keys (uint32 pairs) per chain from the seed, made on the host (no compile)."""
     if isinstance(random_seed, (list, tuple)):
         random_seed = int(random_seed[0])
     if isinstance(random_seed, np.random.Generator):
         random_seed = int(random_seed.integers(2**31))
-    return jax.random.PRNGKey(int(random_seed))
+    seq = np.random.SeedSequence(None if random_seed is None else int(random_seed))
+    return seq.generate_state(2 * chains, dtype=np.uint32).reshape(chains, 2)
 
 
 def _check_sampleable(model, cm):
@@ -179,54 +179,59 @@ def _output_names(model, var_names):
 
 
 # ---------------------------------------------------------------------- initial points
-def initial_positions(model, cm, data, key, chains, initvals=None, tries: int = 10):
-    """Support points (or initvals) plus uniform(-1, 1) jitter in the unconstrained space, per chain."""
-    base = cm.initial_flat()
-    if initvals is not None:
-        iv_list = initvals if isinstance(initvals, (list, tuple)) else [initvals] * chains
-        bases = []
-        for iv in iv_list:
-            point = cm.flat_to_point(base)
-            for name, value in iv.items():
-                rv = model.named_vars.get(name)
-                slot = cm.slot_of.get(rv) if rv is not None else None
-                if slot is None:
-                    raise KeyError(f"initvals: {name!r} is not a free variable of the model")
-                u = slot.transform.forward(jnp.asarray(value), *_params_at(cm, rv, base, data)) \
-                    if slot.transform is not None else jnp.asarray(value)
-                point[slot.name] = np.broadcast_to(np.asarray(u), slot.shape)
-            bases.append(cm.point_to_flat(point))
-        base = jnp.stack(bases)
-    else:
-        base = jnp.broadcast_to(base, (chains, cm.size))
-    logp_grad = cm.model._compiled.setdefault(
-        ("logp_grad_vmap", cm.model._version), jax.jit(jax.vmap(jax.value_and_grad(cm.logp), in_axes=(0, None))))
-    x = base
-    ok = jnp.zeros(chains, bool)
-    jitter = initvals is None
-    continuous = np.ones(cm.size, bool)
+def starting_points(model, cm, data, chains, initvals=None):
+    """Per chain: the support points (or initvals) in the unconstrained space, and where to jitter them.
+
+    The init program adds uniform(-1, 1) jitter to the continuous coordinates (none with initvals) and
+    retries up to 10 times until the log density and its gradient are finite."""
+    base = np.asarray(cm.initial_flat())
+    jitter = np.ones(cm.size, base.dtype)
     for s in cm.slots:
         if s.rv.owner.discrete:
-            continuous[s.start:s.stop] = False  # discrete values start at their support point
-    for _ in range(tries):
+            jitter[s.start:s.stop] = 0.0  # discrete values start at their support point
+    if initvals is None:
+        return np.broadcast_to(base, (chains, cm.size)).copy(), jitter
+    iv_list = initvals if isinstance(initvals, (list, tuple)) else [initvals] * chains
+    if len(iv_list) != chains:
+        raise ValueError(f"initvals: {len(iv_list)} dicts for {chains} chains")
+    bases = []
+    for iv in iv_list:
+        point = cm.flat_to_point(base)
+        for name, value in iv.items():
+            rv = model.named_vars.get(name)
+            slot = cm.slot_of.get(rv) if rv is not None else None
+            if slot is None:
+                raise KeyError(f"initvals: {name!r} is not a free variable of the model")
+            u = slot.transform.forward(jnp.asarray(value), *_params_at(cm, rv, base, data)) \
+                if slot.transform is not None else jnp.asarray(value)
+            point[slot.name] = np.broadcast_to(np.asarray(u), slot.shape)
+        bases.append(np.asarray(cm.point_to_flat(point)))
+    return np.stack(bases), jitter * 0.0
+
+
+def _find_start(cm, key, base, jitter, data, tries: int = 10):
+    """In the init program: jittered starting point with finite log density and gradient (or the last try)."""
+    def attempt(carry):
+        i, x, ok, key = carry
         key, sub = jax.random.split(key)
-        noise = jax.random.uniform(sub, base.shape, base.dtype, -1.0, 1.0) * continuous
-        cand = base + (noise if jitter else 0.0)
-        lp, g = logp_grad(cand, data)
-        good = jnp.isfinite(lp) & jnp.all(jnp.isfinite(g), axis=1)
-        x = jnp.where((~ok & good)[:, None], cand, x)
-        ok = ok | good
-        if bool(ok.all()):
-            return x
-        if not jitter:
-            break
+        cand = base + jax.random.uniform(sub, base.shape, base.dtype, -1.0, 1.0) * jitter
+        lp, g = jax.value_and_grad(cm.logp)(cand, data)
+        good = jnp.isfinite(lp) & jnp.all(jnp.isfinite(g))
+        return i + 1, cand, good, key
+
+    _, x, ok, _ = jax.lax.while_loop(lambda c: (c[0] < tries) & ~c[2], attempt,
+                                     (0, base, jnp.bool_(False), key))
+    return x, ok
+
+
+def _start_failed(cm, x, ok, data, tries: int = 10):
     bad_chain = int(np.flatnonzero(~np.asarray(ok))[0])
-    point = cm.flat_to_point(x[bad_chain] if jitter else base[bad_chain])
+    point = cm.flat_to_point(np.asarray(x)[bad_chain])
     terms = cm.point_function("terms")(point)
     bad = [k for k, v in terms.items() if not np.isfinite(v)]
     grad = np.asarray(jax.grad(cm.logp)(jnp.asarray(cm.point_to_flat(point)), data))
     bad_grad = [s.name for s in cm.slots if not np.all(np.isfinite(grad[s.start:s.stop]))]
-    raise SamplingError(
+    return SamplingError(
         "Initial evaluation of the model failed: no finite starting point after "
         f"{tries} tries. Log density not finite for {bad or 'none'}; gradient not finite for "
         f"{bad_grad or 'none'}. Starting point: "
@@ -284,12 +289,14 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
                                        target_accept=settings.target_accept,
                                        max_treedepth=settings.max_treedepth)
 
-    def init_one(key, x, data):
+    def init_one(key, base, jitter, data):
+        k_start, key = jax.random.split(key)
+        x, ok = _find_start(cm, k_start, base, jitter, data)
         xd = x[disc]
         _, (init_fn, _) = chain_fns(data, xd)
         chain = init_fn(key, x[cont]) if has_nuts else None
         dstate = discrete_steps.init(block, x.dtype) if block is not None else None
-        return chain, xd, dstate
+        return (chain, xd, dstate), x, ok
 
     def step(state, xs, data):
         chain, xd, dstate = state
@@ -323,7 +330,7 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
 
     opts = compiler_options()
     if vectorized:
-        init = jax.jit(jax.vmap(init_one, in_axes=(0, 0, None)), compiler_options=opts)
+        init = jax.jit(jax.vmap(init_one, in_axes=(0, 0, None, None)), compiler_options=opts)
         run = jax.jit(jax.vmap(chunk_one, in_axes=(0, 0, None, None)), compiler_options=opts)
     else:
         init = jax.jit(init_one, compiler_options=opts)
@@ -347,49 +354,53 @@ def compiler_options() -> dict:
     return {}
 
 
-def _executables(cm, settings, names, chunk, vectorized, keys, x0, data):
+def _executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data):
     """Ahead-of-time compiled (init, run_chunk) for these argument shapes, compiled concurrently (the two
     XLA compilations release the GIL) and cached on the model."""
     init, run = _build_programs(cm, settings, names, chunk, vectorized)
-    if vectorized:
-        init_args = (keys, x0, data)
-        run_key = keys
-    else:
-        init_args = (keys[0], x0[0], data)
-        run_key = keys[0]
+    init_args = (keys, base, jitter, data) if vectorized else (keys[0], base[0], jitter, data)
     sig = jax.tree_util.tree_map(lambda a: (jnp.shape(a), jnp.result_type(a)), init_args)
     cache_key = ("exe", id(init), str(sig))
     cache = cm.model._compiled
     if cache_key not in cache:
-        state = jax.eval_shape(init, *init_args)
-        lowered = [init.lower(*init_args), run.lower(state, run_key, jnp.int32(0), data)]
+        state = jax.eval_shape(init, *init_args)[0]
+        lowered = [init.lower(*init_args), run.lower(state, init_args[0], jnp.int32(0), data)]
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
             cache[cache_key] = tuple(pool.map(lambda low: low.compile(), lowered))
     return cache[cache_key]
 
 
-def _run(cm, data, x0, keys, settings: SampleSettings, names, progressbar):
+def _run(cm, data, base, jitter, keys, settings: SampleSettings, names, progressbar):
     total = settings.tune + settings.draws
     chunk = _chunk_length(total)
     vectorized = settings.chain_method == "vectorized"
-    init, run = _executables(cm, settings, names, chunk, vectorized, keys, x0, data)
+    init, run = _executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data)
     progress = _Progress(settings, progressbar)
     interrupted = False
     outs: list = []
+    if vectorized:
+        state, x, ok = init(keys, base, jitter, data)
+        starts = [(state, x, ok)]
+    else:
+        starts = [init(keys[c], base[c], jitter, data) for c in range(len(keys))]
+        x = np.stack([np.asarray(s[1]) for s in starts])
+        ok = np.array([bool(s[2]) for s in starts])
+    if not np.all(np.asarray(ok)):
+        raise _start_failed(cm, x, ok, data)
     try:
         with progress:
             if vectorized:
-                init_keys = jax.vmap(lambda k: jax.random.fold_in(k, -1 % 2**31))(keys)
-                state = init(init_keys, x0, data)
                 for start in range(0, total, chunk):
                     state, out = run(state, keys, jnp.int32(start), data)
                     out = jax.device_get(out)
                     outs.append(out)
                     progress.update(start, min(chunk, total - start), out[1])
             else:
-                outs = _run_chains_separately(init, run, keys, x0, data, total, chunk, settings, progress)
+                outs, interrupted = _run_chains_separately(run, [s[0] for s in starts], keys, data, total,
+                                                           chunk, settings, progress)
     except KeyboardInterrupt:
         interrupted = True
+    if interrupted:
         warnings.warn("Sampling interrupted: returning the draws made so far.")
     if not outs:
         raise SamplingError("Sampling was interrupted before the first chunk of draws finished.")
@@ -399,14 +410,18 @@ def _run(cm, data, x0, keys, settings: SampleSettings, names, progressbar):
     return posterior, stats, n_done, interrupted
 
 
-def _run_chains_separately(init, run, keys, x0, data, total, chunk, settings, progress):
+def _run_chains_separately(run, states, keys, data, total, chunk, settings, progress):
     """One chain per call of the same single-chain program; threads run `cores` chains at once."""
-    n = keys.shape[0]
+    n = len(keys)
     per_chain: list[list] = [[] for _ in range(n)]
 
+    stop = threading.Event()
+
     def one(c):
-        state = init(jax.random.fold_in(keys[c], -1 % 2**31), x0[c], data)
+        state = states[c]
         for start in range(0, total, chunk):
+            if stop.is_set():
+                break
             state, out = run(state, keys[c], jnp.int32(start), data)
             out = jax.device_get(out)
             per_chain[c].append(out)
@@ -414,14 +429,25 @@ def _run_chains_separately(init, run, keys, x0, data, total, chunk, settings, pr
         return c
 
     workers = settings.cores if settings.chain_method == "parallel" else 1
+    interrupted = False
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for f in [pool.submit(one, c) for c in range(n)]:
-            f.result()
+        futures = [pool.submit(one, c) for c in range(n)]
+        try:
+            for f in futures:
+                f.result()
+        except KeyboardInterrupt:  # finish the chunks under way, keep what every chain has drawn
+            interrupted = True
+            stop.set()
+            for f in futures:
+                try:
+                    f.result()
+                except KeyboardInterrupt:
+                    pass
     outs = []
     n_chunks = min(len(p) for p in per_chain)
     for i in range(n_chunks):
         outs.append(jax.tree_util.tree_map(lambda *xs: np.stack(xs), *[p[i] for p in per_chain]))
-    return outs
+    return outs, interrupted
 
 
 class _Progress:
