@@ -24,6 +24,11 @@ N = 24
 COV = np.array([[1.0, 0.4], [0.4, 0.8]])
 
 
+def _np_logp(rv, value):
+    """`pm.logp` as numbers (it returns a graph node, as PyMC)."""
+    return np.asarray(jaxmc.logp(rv, value).eval())
+
+
 def _quiet(fn, *a, **k):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -195,11 +200,11 @@ def test_invalid_weights_and_component_parameters():
         warnings.simplefilter("ignore")
         bad_w = jaxmc.Mixture.dist([0.3, 0.3], [jaxmc.Normal.dist(), jaxmc.Normal.dist(1.0)])
         bad_comp = jaxmc.Mixture.dist([0.5, 0.5], [jaxmc.Normal.dist(), jaxmc.Normal.dist(1.0, -1.0)])
-    assert np.isneginf(jaxmc.logp(bad_w, 0.0)) and np.isneginf(jaxmc.logp(bad_comp, 0.0))
-    assert np.isneginf(jaxmc.logp(jaxmc.ZeroInflatedPoisson.dist(1.5, 2.0), 1))
-    assert np.isneginf(jaxmc.logp(jaxmc.HurdlePoisson.dist(-0.1, 2.0), 1))
-    assert np.all(np.isneginf(jaxmc.logp(jaxmc.ZeroInflatedPoisson.dist(0.5, 2.0), np.array([-1, 2.5]))))
-    assert np.isneginf(jaxmc.logp(jaxmc.HurdleGamma.dist(0.5, 2.0, 1.0), -1.0))
+    assert np.isneginf(_np_logp(bad_w, 0.0)) and np.isneginf(_np_logp(bad_comp, 0.0))
+    assert np.isneginf(_np_logp(jaxmc.ZeroInflatedPoisson.dist(1.5, 2.0), 1))
+    assert np.isneginf(_np_logp(jaxmc.HurdlePoisson.dist(-0.1, 2.0), 1))
+    assert np.all(np.isneginf(_np_logp(jaxmc.ZeroInflatedPoisson.dist(0.5, 2.0), np.array([-1, 2.5]))))
+    assert np.isneginf(_np_logp(jaxmc.HurdleGamma.dist(0.5, 2.0, 1.0), -1.0))
 
 
 # ---------------------------------------------------------------------------------------------- 3. models

@@ -24,6 +24,11 @@ R = np.random.default_rng(23)
 N = 16
 
 
+def _np_logp(rv, value):
+    """`pm.logp` as numbers (it returns a graph node, as PyMC)."""
+    return np.asarray(jaxmc.logp(rv, value).eval())
+
+
 def _quiet(fn, *a, **k):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -339,7 +344,7 @@ def test_custom_dist_shapes_dtypes_and_signature():
     assert mv.shape == (3,) and mv.owner.ndim_supp == 1
     x = jaxmc.draw(mv, draws=5, random_seed=1)
     assert x.shape == (5, 3)
-    np.testing.assert_allclose(jaxmc.logp(mv, np.ones(3)), -1.5)
+    np.testing.assert_allclose(_np_logp(mv, np.ones(3)), -1.5)
     cnt = jaxmc.CustomDist.dist(3.0, dtype="int64", random=lambda lam, rng=None, size=None: rng.poisson(lam, size),
                                 size=(2, 4))
     x = jaxmc.draw(cnt, draws=7, random_seed=2)
@@ -409,7 +414,7 @@ def test_simulator_matches_pymc():
     outs, ours = [], []
     for kw in kinds:
         outs.append(pymc.logp(pymc.Simulator.dist(_constant_sim, 1.0, 0.5, size=6, **kw), values))
-        ours.append(np.asarray(jaxmc.logp(jaxmc.Simulator.dist(_constant_sim, 1.0, 0.5, size=6, **kw), values)))
+        ours.append(np.asarray(_np_logp(jaxmc.Simulator.dist(_constant_sim, 1.0, 0.5, size=6, **kw), values)))
     ref = _fast(pytensor.function, [], outs)()
     for a, b in zip(ours, ref):
         np.testing.assert_allclose(a, b, rtol=1e-10)
@@ -434,3 +439,27 @@ def test_simulator_draws_and_model():
     assert pp["s"].shape == (1, 200, 30)
     x = jaxmc.draw(jaxmc.Simulator.dist(sim, 1.0, 2.0), draws=4000, random_seed=2)
     assert abs(x.mean() - 1.0) < 5 * 2.0 / np.sqrt(4000) and abs(x.std() - 2.0) < 0.15
+
+
+# ---------------------------------------------------------------------------------------------- 7. float32
+def test_float32():
+    from jaxmc import config
+
+    old = config.floatX()
+    config.set_floatX("float32")
+    try:
+        dists = [
+            (jaxmc.Censored.dist(jaxmc.Normal.dist(), lower=-1.0, upper=1.0), np.array([-1.0, 0.0, 1.0])),
+            (jaxmc.Truncated.dist(jaxmc.Gamma.dist(2.0, 1.0), lower=1.0, upper=3.0), np.array([1.5, 2.0])),
+            (jaxmc.CustomDist.dist(1.0, dist=lambda m, size: jaxmc.math.exp(jaxmc.Normal.dist(m, 1.0, size=size))),
+             np.array([1.5, 2.0])),
+            (jaxmc.NormalMixture.dist([0.3, 0.7], [0.0, 1.0], [1.0, 2.0]), np.array([0.5, 1.0])),
+            (jaxmc.AR.dist([0.5, 0.2], sigma=1.0, init_dist=jaxmc.Normal.dist(), steps=4), np.arange(6.0)),
+        ]
+        for d, v in dists:
+            lp = _np_logp(d, v.astype(np.float32))
+            assert lp.dtype == np.float32 and np.all(np.isfinite(lp)), type(d.owner).__name__
+        x = jaxmc.draw([d for d, _ in dists] + [jaxmc.HurdlePoisson.dist(0.5, 2.0)], draws=3, random_seed=1)
+        assert [a.dtype for a in x] == [np.float32] * 5 + [np.int32]
+    finally:
+        config.set_floatX(old)
