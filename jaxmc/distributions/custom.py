@@ -501,7 +501,12 @@ class _CustomSymbolicDist(Distribution):
 
 # ---------------------------------------------------------------------- logp of a generative graph
 def _op_parts(node):
-    """(fn, static leaves, dynamic positions, treedef) of a node built by `graph.apply` (None if unknown)."""
+    """(fn, static leaves, dynamic positions, treedef) of a node built by `graph.apply` (None if unknown).
+
+    Read from `node.apply_parts` when graph.apply records it, else from the closure of the node's op."""
+    parts = getattr(node, "apply_parts", None)
+    if parts is not None:
+        return tuple(parts)
     op = node.op
     code, closure = getattr(op, "__code__", None), getattr(op, "__closure__", None)
     if code is None or closure is None:
