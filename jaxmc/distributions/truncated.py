@@ -32,7 +32,7 @@ from jaxmc.distributions.custom import (
     to_shape,
     uniform01,
 )
-from jaxmc.distributions.dist_math import is_static_inf, log1mexp, log_diff_exp
+from jaxmc.distributions.dist_math import is_static_inf, log_diff_exp
 
 __all__ = ["Truncated"]
 
