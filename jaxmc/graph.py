@@ -349,7 +349,9 @@ def apply(fn: Callable, *args, **kwargs) -> Any:
         whole.aval_tree = aval
         nodes = [TensorVariable(_pick(j, out_tree), [whole], a) for j, a in enumerate(outs)]
         return jax.tree_util.tree_unflatten(out_tree, nodes)
-    return TensorVariable(op, inputs, aval)
+    node = TensorVariable(op, inputs, aval)
+    node.apply_parts = (fn, static, dyn, treedef)  # how the node was built (read by CustomDist(dist=))
+    return node
 
 
 def _pick(j, tree):

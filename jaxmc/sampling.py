@@ -164,6 +164,10 @@ def chain_keys(random_seed, chains: int) -> np.ndarray:
 
 
 def _check_sampleable(model, cm):
+    simulators = [rv.name for rv in model.basic_RVs if type(rv.owner).__name__ == "Simulator"]
+    if simulators:
+        raise SamplingError(f"{simulators} are pm.Simulator variables: they have no gradient, and jaxmc has no "
+                            "likelihood-free sampler (PyMC uses pm.sample_smc for them).")
     if cm.size == 0:
         raise SamplingError("The model has no free variables to sample; use pm.sample_prior_predictive")
 
