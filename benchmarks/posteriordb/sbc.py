@@ -33,7 +33,7 @@ SEED = 20240611
 L = 99  # posterior draws per replication used for the rank: ranks 0..L
 BINS = 10
 SAMPLE = dict(chains=2, tune=500, draws=500)
-DEFAULT_REPLICATIONS = {"eight_schools": 200, "sblrc": 200, "hmm_example": 100}
+DEFAULT_REPLICATIONS = {"eight_schools": 200, "sblrc": 200, "hmm_example": 200}
 MODULES = {"eight_schools": "eight_schools-eight_schools_noncentered", "sblrc": "sblrc-blr",
            "hmm_example": "hmm_example-hmm_example"}
 #: (data container, observed variable) per model
