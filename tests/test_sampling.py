@@ -167,7 +167,7 @@ def test_interrupt_returns_partial_draws(model, monkeypatch):
 
     monkeypatch.setattr(sampling._Progress, "update", interrupt)
     with model, pytest.warns(UserWarning, match="interrupted"):
-        idata = pm.sample(draws=400, tune=100, chains=2, progressbar=False, random_seed=1)
+        idata = pm.sample(draws=400, tune=50, chains=2, progressbar=False, random_seed=1)
     n = idata.posterior.sizes["draw"]
     assert 0 < n < 400
 
