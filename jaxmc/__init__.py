@@ -14,14 +14,6 @@ from jaxmc.sampling import NUTS, SamplingError, compute_log_likelihood, sample
 __version__ = "0.1.0"
 
 
-def _preload_arviz():
-    """Import ArviZ (slow: seconds) in the background while the user builds a model; pm.sample needs it."""
-    try:
-        import arviz  # noqa: F401
-    except Exception:  # pragma: no cover - reported when it is really used
-        pass
-
-
-import threading as _threading  # noqa: E402
-
-_threading.Thread(target=_preload_arviz, name="jaxmc-preload-arviz", daemon=True).start()
+# ArviZ is imported up front, as PyMC does: every sampling result is ArviZ data. (Importing it in a
+# background thread instead raced with the user's own imports of matplotlib.)
+import arviz as _arviz  # noqa: E402,F401
