@@ -10,6 +10,9 @@ from jaxmc.logprob import logcdf, logp
 from jaxmc.math import expand_packed_triangular
 from jaxmc.model import Data, Deterministic, Model, Potential, modelcontext, set_data
 from jaxmc.sampling import NUTS, SamplingError, compute_log_likelihood, sample
+from jaxmc import ode
+from jaxmc.scan import scan
+from jaxmc.wrap import wrap_jax
 
 __version__ = "0.1.0"
 
