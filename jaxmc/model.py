@@ -549,20 +549,22 @@ def Data(name: str, value, *, dims=None, coords=None, model=None, **kwargs) -> T
 
 def Deterministic(name: str, var, dims=None, model=None) -> TensorVariable:
     """A named function of other variables, recorded in the posterior."""
-    model = modelcontext(model)
-    if isinstance(dims, str):
-        dims = (dims,)
-    if isinstance(var, TensorVariable):
-        node = TensorVariable(_identity, [var], var.aval, kind="det")
-    else:
-        const = jnp.asarray(var)
-        node = TensorVariable(lambda: const, [], jax.ShapeDtypeStruct(const.shape, const.dtype), kind="det")
-    return model.add_deterministic(node, name, tuple(dims) if dims else None)
+    node, dims = _named_node(var, dims)
+    return modelcontext(model).add_deterministic(node, name, dims)
 
 
 def Potential(name: str, var, dims=None, model=None) -> TensorVariable:
     """An extra additive term of the model log density."""
-    model = modelcontext(model)
+    node, dims = _named_node(var, dims)
+    return modelcontext(model).add_potential(node, name, dims)
+
+
+def _identity(x):
+    return x
+
+
+def _named_node(var, dims):
+    """A node of its own for a Deterministic or Potential (identity over an expression, or a constant)."""
     if isinstance(dims, str):
         dims = (dims,)
     if isinstance(var, TensorVariable):
@@ -570,11 +572,7 @@ def Potential(name: str, var, dims=None, model=None) -> TensorVariable:
     else:
         const = jnp.asarray(var)
         node = TensorVariable(lambda: const, [], jax.ShapeDtypeStruct(const.shape, const.dtype), kind="det")
-    return model.add_potential(node, name, tuple(dims) if dims else None)
-
-
-def _identity(x):
-    return x
+    return node, (tuple(dims) if dims else None)
 
 
 def set_data(new_data: dict, model=None, *, coords=None):
