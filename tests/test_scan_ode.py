@@ -136,6 +136,32 @@ def test_scan_hmm_forward_matches_sum_over_paths():
     assert np.isfinite(v) and np.all(np.isfinite(g))
 
 
+def test_scan_garch_volatility_with_logp_inside_step():
+    """GARCH(1,1): sigma2_t = omega + alpha r_{t-1}^2 + beta sigma2_{t-1}, with pm.logp of a .dist inside."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    r = rng.normal(size=50) * 0.5
+    with pm.Model():
+        omega = pm.HalfNormal("omega", 1.0)
+        alpha = pm.Beta("alpha", 2, 5)
+        beta = pm.Beta("beta", 5, 2)
+
+        def step(r_t, r_tm1, sigma2_prev):
+            sigma2 = omega + alpha * r_tm1**2 + beta * sigma2_prev
+            return sigma2, pm.logp(pm.Normal.dist(0.0, pm.math.sqrt(sigma2)), r_t)
+
+        (sigma2, lp), _ = scan(step, sequences=[r[1:], r[:-1]], outputs_info=[np.float64(0.25), None])
+        total = pm.Deterministic("total", lp.sum())
+    vals = {"omega": 0.1, "alpha": 0.2, "beta": 0.6}
+    s2, ref = 0.25, 0.0
+    for t in range(1, 50):
+        s2 = 0.1 + 0.2 * r[t - 1] ** 2 + 0.6 * s2
+        ref += stats.norm.logpdf(r[t], 0, np.sqrt(s2))
+    np.testing.assert_allclose(total.eval(vals), ref, rtol=1e-10)
+    assert sigma2.shape == (49,)
+
+
 def test_scan_pymc_parity_arma():
     """The same ARMA(1,1) model code with pytensor.scan (PyMC) and jaxmc.scan: identical log densities."""
     pytest.importorskip("pymc")
@@ -162,8 +188,8 @@ def test_scan_pymc_parity_arma():
                 nu = mu + phi * y_tm1 + theta * err_tm1
                 return y_t - nu
 
-            err, _ = scan_(step, sequences=[y_obs[1:], y_obs[:-1]], outputs_info=[y_obs[0] - mu * (1 + phi)],
-                           non_sequences=[mu, phi, theta])
+            err = scan_(step, sequences=[y_obs[1:], y_obs[:-1]], outputs_info=[y_obs[0] - mu * (1 + phi)],
+                        non_sequences=[mu, phi, theta], return_updates=False)
             lib.Potential("lik", lib.logp(lib.Normal.dist(0, sigma), err).sum())
         return m
 
