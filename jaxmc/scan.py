@@ -240,8 +240,8 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         result = graph.raw_result
     if isinstance(result, dict):
         raise NotImplementedError("scan: the step function returned only updates; it must return outputs")
-    single = not isinstance(result, (list, tuple))
-    n_out = 1 if single else len(result)
+    n_out = len(result) if isinstance(result, (list, tuple)) else 1
+    single = n_out == 1  # PyTensor returns a lone output unwrapped, however fn returned it
     if not outs:
         outs = [_Out(None) for _ in range(n_out)]
     if len(outs) != n_out or len(graph.outputs) != n_out:

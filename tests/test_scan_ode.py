@@ -88,6 +88,8 @@ def test_scan_output_taps_n_steps_and_return_list():
         out, _ = scan(lambda prev: prev * s, outputs_info=[pm.math.ones(2)], n_steps=4, return_list=True)
         assert isinstance(out, list) and out[0].shape == (4, 2)
         np.testing.assert_allclose(out[0].eval({"s": 2.0}), [[2, 2], [4, 4], [8, 8], [16, 16]])
+        single, _ = scan(lambda prev: [prev * s], outputs_info=[pm.math.ones(2)], n_steps=2)
+        assert single.shape == (2, 2)  # a one-element list from fn still gives one variable, as in PyTensor
         back, _ = scan(lambda v: v * s, sequences=[np.arange(3.0)], go_backwards=True)
         np.testing.assert_allclose(back.eval({"s": 10.0}), [20.0, 10.0, 0.0])
 
