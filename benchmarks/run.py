@@ -399,6 +399,7 @@ def render(raw: dict) -> str:
            else "") + f"; settings: draws={args.get('draws')}, "
         f"tune={args.get('tune')}, chains={args.get('chains')}, repeats={args.get('repeats')} (fresh process "
         "each), medians reported",
+        f"- Command: `python -m benchmarks.run{_options(args)}`",
     ]
     if loads:
         out.append(f"- **Load average (1 min) during the run: min {min(loads):.1f}, median "
@@ -429,6 +430,20 @@ def _row(label, s):
     return (f"| {label} | {_f(s['total_s'])} | {_f(s['post_s'])} | {_f(s['cpu_total_s'])} / "
             f"{_f(s['cpu_post_s'])} | {_f(s['ess'], 0)} | {_f(s['ess_s_total'])} | "
             f"{_f(s['ess_s_post'])} | {_f(s['grads_per_ess'])} | {_f(s['divergences'], 0)} |")
+
+
+def _options(args: dict) -> str:
+    """The command-line options of a run that differ from the defaults (paths left out)."""
+    if not args:
+        return ""
+    defaults = vars(parse_args([]))
+    out = []
+    for k, v in args.items():
+        if k in ("out", "raw", "from_raw", "warm_cache") or k not in defaults or defaults[k] == v:
+            continue
+        flag = "--" + k.replace("_", "-")
+        out.append(flag if v is True else f"--no-{k.replace('_', '-')}" if v is False else f"{flag} {v}")
+    return "".join(" " + o for o in out)
 
 
 def _render_main(raw: dict) -> list[str]:
@@ -609,7 +624,7 @@ def _render_adaptation(raw: dict) -> list[str]:
            COLS.replace("library", "sampler, adaptation") + " grads/ESS (draws only) |", ALIGN + "---:|"]
     labels = {("jaxmc", None): "jaxmc, default (nutpie-style)", ("jaxmc", "nutpie"): "jaxmc, default (nutpie-style)",
               ("jaxmc", "stan"): "jaxmc, Stan-style", ("nutpie", None): "PyMC + nutpie",
-              ("pymc", None): "PyMC default (Stan-style)", ("numpyro", None): "NumPyro (Stan-style)"}
+              ("pymc", None): "PyMC default (adapt_diag)", ("numpyro", None): "NumPyro (Stan-style)"}
     order = [("jaxmc", None), ("jaxmc", "nutpie"), ("jaxmc", "stan"), ("nutpie", None), ("pymc", None),
              ("numpyro", None)]
     for k, v in sorted(groups.items(), key=lambda kv: order.index((kv[0][0], kv[0][2]))
@@ -678,8 +693,8 @@ def parse_args(argv=None):
     p.add_argument("--sections", default=",".join(SECTIONS),
                    help=f"comma-separated subset of {SECTIONS}")
     p.add_argument("--chain-method-repeats", type=int, default=1)
-    p.add_argument("--numpyro-chain-methods", action=argparse.BooleanOptionalAction, default=True,
-                   help="also time NumPyro's three chain methods in the chain_methods section")
+    p.add_argument("--numpyro-chain-methods", action=argparse.BooleanOptionalAction, default=False,
+                   help="also time NumPyro's three chain methods in the chain_methods section (+10 min)")
     p.add_argument("--numpyro-chain-method", default="parallel", choices=NUMPYRO_CHAIN_METHODS,
                    help="NumPyro's chain method in the main comparison")
     p.add_argument("--adaptation-repeats", type=int, default=1)
