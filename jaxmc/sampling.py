@@ -276,14 +276,20 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
     """The single-chain init and chunk functions: NUTS on the continuous coordinates and, when the model
     has discrete free variables, a compound step that updates them after each NUTS transition."""
     block = discrete_steps.block_for(cm)
-    disc = jnp.asarray(block.index) if block is not None else jnp.zeros(0, jnp.int32)
+    disc = jnp.asarray(np.sort(block.index)) if block is not None else jnp.zeros(0, jnp.int32)
     cont_np = np.setdiff1d(np.arange(cm.size), np.asarray(disc))
     cont = jnp.asarray(cont_np)
     has_nuts = cont_np.size > 0
 
+    pieces = _interleave(cm.size, np.asarray(disc))
+
     def assemble(xc, xd):
-        x = jnp.zeros(cm.size, xc.dtype if has_nuts else xd.dtype)
-        return x.at[cont].set(xc).at[disc].set(xd)
+        """The flat point from its continuous and discrete parts, by static slices (a scatter would
+        compile to an element-by-element loop on CPU and sit inside every leapfrog step)."""
+        if block is None:
+            return xc
+        parts = [(xc if from_cont else xd)[a:b] for from_cont, a, b in pieces]
+        return jnp.concatenate([p.astype(xc.dtype if has_nuts else xd.dtype) for p in parts])
 
     def chain_fns(data, xd):
         def logdensity(xc):
@@ -298,14 +304,14 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
         x, ok = _find_start(cm, k_start, base, jitter, data)
         xd = x[disc]
         _, (init_fn, _) = chain_fns(data, xd)
-        chain = init_fn(key, x[cont]) if has_nuts else None
+        chain = init_fn(key, x if block is None else x[cont]) if has_nuts else None
         dstate = discrete_steps.init(block, x.dtype) if block is not None else None
         return (chain, xd, dstate), x, ok
 
     def step(state, xs, data):
         chain, xd, dstate = state
         key, i = xs
-        k_nuts, k_disc = jax.random.split(key)
+        k_nuts, k_disc = (key, None) if block is None else jax.random.split(key)
         if has_nuts:
             _, (_, step_fn) = chain_fns(data, xd)
             chain, (xc, stats) = step_fn(chain, (k_nuts, i))
@@ -340,6 +346,22 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
         init = jax.jit(init_one, compiler_options=opts)
         run = jax.jit(chunk_one, compiler_options=opts)
     return init, run
+
+
+def _interleave(size: int, disc: np.ndarray) -> list[tuple[bool, int, int]]:
+    """Runs of the flat layout as (from the continuous part?, start, stop) in that part's coordinates."""
+    is_disc = np.zeros(size, bool)
+    is_disc[disc] = True
+    runs, i, pos = [], 0, [0, 0]
+    while i < size:
+        j = i
+        while j < size and is_disc[j] == is_disc[i]:
+            j += 1
+        k = int(is_disc[i])
+        runs.append((not is_disc[i], pos[k], pos[k] + j - i))
+        pos[k] += j - i
+        i = j
+    return runs
 
 
 def _empty_stats(dtype):

@@ -10,7 +10,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from . import nuts
+from . import nuts, rng
 from .adaptation import build_adaptation
 from .integrator import LogDensityFn
 from .nuts import HMCState
@@ -73,7 +73,8 @@ def build_chain(
 
     def step_fn(state: ChainState, xs: tuple[Array, Array]):
         key, step_index = xs
-        key_search, key_nuts = jax.random.split(key)
+        seed = rng.seed_of(key)  # hashed sub-streams: no Threefry code per transition
+        key_search, key_nuts = rng.substream(seed, 2), rng.substream(seed, 3)
         adapt_state, step_size = adapt.prepare(
             state.adapt, key_search, state.hmc, state.step_size, state.inv_mass
         )

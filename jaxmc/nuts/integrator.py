@@ -9,6 +9,8 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from . import rng
+
 Array = jax.Array
 LogDensityFn = Callable[[Array], Array]
 
@@ -39,8 +41,8 @@ def hamiltonian(state: IntegratorState, inv_mass: Array) -> Array:
 
 
 def sample_momentum(key: Array, inv_mass: Array) -> Array:
-    """Draw ``p ~ N(0, M)`` with ``M = diag(1 / inv_mass)``."""
-    z = jax.random.normal(key, inv_mass.shape, inv_mass.dtype)
+    """Draw ``p ~ N(0, M)`` with ``M = diag(1 / inv_mass)``; ``key`` is a PRNG key or a seed (:mod:`.rng`)."""
+    z = rng.normal(rng.seed_of(key), inv_mass.shape, inv_mass.dtype)
     return z / jnp.sqrt(inv_mass)
 
 

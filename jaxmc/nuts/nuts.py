@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from . import termination
+from . import rng, termination
 from .integrator import (
     IntegratorState,
     LogDensityFn,
@@ -123,21 +123,36 @@ class _TrajectoryCarry(NamedTuple):
 
 
 class TransitionRandomness(NamedTuple):
-    """All random numbers of one transition, drawn up front so that no PRNG code sits in the loops."""
+    """All random numbers of one transition, from one seed (:mod:`.rng`), without PRNG code in the loops.
 
-    momentum_key: Array
+    Sub-stream 0 gives the momentum; in sub-stream 1, uniform ``i`` for ``i < max_treedepth`` picks the
+    direction of doubling ``i``, ``max_treedepth + i`` decides the top-level progressive sampling after
+    doubling ``i``, and ``2 max_treedepth + 2**d - 1 + j`` is used by leaf ``j`` of the sub-tree of depth
+    ``d``. Each uniform is hashed where it is used.
+    """
+
+    momentum_seed: Array
+    uniform_seed: Array
     forward: Array  # (max_treedepth,) direction of each doubling, True = forward in time
-    accept_u: Array  # (max_treedepth,) uniforms of the top-level progressive-sampling decisions
-    leaf_u: Array  # (2**max_treedepth - 1,) uniforms of the leaves; the sub-tree of depth d uses
-    # entries 2**d - 1 ... 2**(d+1) - 2
+    max_treedepth: int
+
+    def momentum(self, inv_mass: Array) -> Array:
+        return sample_momentum(self.momentum_seed, inv_mass)
+
+    def accept_u(self, depth: Array, dtype) -> Array:
+        return rng.uniform_at(self.uniform_seed, self.max_treedepth + depth, dtype)
+
+    def leaf_u(self, depth: Array, leaf: Array, dtype) -> Array:
+        first = 2 * self.max_treedepth + jnp.left_shift(jnp.int32(1), depth) - 1
+        return rng.uniform_at(self.uniform_seed, first + leaf, dtype)
 
 
-def transition_randomness(key: Array, max_treedepth: int, dtype) -> TransitionRandomness:
-    """Split ``key`` into the momentum key and one vector of uniforms for every tree decision."""
-    key_momentum, key_uniform = jax.random.split(key)
-    d = max_treedepth
-    u = jax.random.uniform(key_uniform, (2 * d + 2**d - 1,), dtype)
-    return TransitionRandomness(key_momentum, u[:d] < 0.5, u[d : 2 * d], u[2 * d :])
+def transition_randomness(key: Array, max_treedepth: int, dtype=None) -> TransitionRandomness:
+    """The seeds of one transition from ``key`` (a JAX PRNG key or a seed, see :func:`.rng.seed_of`)."""
+    seed = rng.seed_of(key)
+    uniform_seed = rng.substream(seed, 1)
+    forward = rng.uniform_at(uniform_seed, jnp.arange(max_treedepth), jnp.float32) < 0.5
+    return TransitionRandomness(rng.substream(seed, 0), uniform_seed, forward, max_treedepth)
 
 
 def build_kernel(
@@ -152,7 +167,7 @@ def build_kernel(
     if max_treedepth < 1:
         raise ValueError("max_treedepth must be at least 1")
 
-    def build_subtree(start: IntegratorState, direction, depth, step_size, inv_mass, energy0, leaf_u):
+    def build_subtree(start: IntegratorState, direction, depth, step_size, inv_mass, energy0, rand):
         """Integrate up to ``2**depth`` leaves from ``start``; stop early on divergence or U-turn."""
         dtype = start.position.dtype
         dim = start.position.shape[0]
@@ -188,7 +203,7 @@ def build_kernel(
             # uniform multinomial sampling within the sub-tree
             log_w = -leaf.energy_error
             log_weight = jnp.logaddexp(c.log_weight, log_w)
-            u = leaf_u[num_leaves - 1 + c.n]  # see TransitionRandomness
+            u = rand.leaf_u(depth, c.n, dtype)  # see TransitionRandomness
             take = jnp.log(u) < log_w - log_weight
             proposal = _select(take, state, c.proposal)
             proposal_n = jnp.where(take, c.n, c.proposal_n)
@@ -220,7 +235,7 @@ def build_kernel(
         step_size = jnp.asarray(step_size, dtype)
         inv_mass = jnp.asarray(inv_mass, dtype)
         rand = transition_randomness(key, max_treedepth, dtype)
-        momentum = sample_momentum(rand.momentum_key, inv_mass)
+        momentum = rand.momentum(inv_mass)
         start = IntegratorState(state.position, momentum, state.logdensity, state.logdensity_grad)
         energy0 = hamiltonian(start, inv_mass)
         scalar0 = jnp.zeros((), dtype)
@@ -252,13 +267,13 @@ def build_kernel(
             far = _select(forward, c.left, c.right)
             near_index = jnp.where(forward, c.right_index, c.left_index)
             sub = build_subtree(
-                near, direction, c.depth, step_size, inv_mass, energy0, rand.leaf_u
+                near, direction, c.depth, step_size, inv_mass, energy0, rand
             )
             valid = ~sub.diverging & ~sub.turning
 
             # biased progressive sampling between the old trajectory and the new sub-tree
             accept_prob = jnp.exp(jnp.minimum(sub.log_weight - c.log_weight, 0.0))
-            take = valid & (rand.accept_u[c.depth] < accept_prob)
+            take = valid & (rand.accept_u(c.depth, dtype) < accept_prob)
             proposal = _select(take, sub.proposal, c.proposal)
             proposal_index = jnp.where(
                 take, near_index + direction * (sub.proposal_n + 1), c.proposal_index

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from . import rng
 from .integrator import IntegratorState, LogDensityFn, hamiltonian, leapfrog, sample_momentum
 from .nuts import HMCState
 
@@ -49,6 +50,7 @@ def stan_init_step_size(
     ``(0, 1e7]``; here the search stops inside ``[1e-10, 1e7]`` or after ``max_iter`` tries.
     """
     dtype = state.position.dtype
+    seed = rng.seed_of(key)
     step_size = jnp.asarray(step_size, dtype)
     log_threshold = jnp.log(jnp.asarray(0.8, dtype))
 
@@ -56,7 +58,7 @@ def stan_init_step_size(
         return ~c.done
 
     def body(c: _StanCarry):
-        momentum = sample_momentum(jax.random.fold_in(key, c.count), inv_mass)
+        momentum = sample_momentum(rng.substream(seed, c.count), inv_mass)
         delta = _energy_change(logdensity_fn, state, momentum, c.step_size, inv_mass)
         above = delta > log_threshold
         first = c.count == 0

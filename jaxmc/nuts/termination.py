@@ -68,7 +68,7 @@ def init_checkpoints(max_treedepth: int, dim: int, dtype) -> Array:
 def update_checkpoints(ckpts: Array, n: Array, record: Array) -> Array:
     """Record leaf ``n`` if it is even (it then starts new balanced sub-trees)."""
     idx = jax.lax.population_count(n)
-    return jnp.where(n % 2 == 0, ckpts.at[idx].set(record), ckpts)
+    return ckpts.at[idx].set(jnp.where(n % 2 == 0, record, ckpts[idx]))  # in place: one row written
 
 
 def subtree_is_turning(ckpts: Array, n: Array, record: Array) -> Array:

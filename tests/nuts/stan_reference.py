@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc.nuts.integrator import IntegratorState, hamiltonian, leapfrog, sample_momentum
+from jaxmc.nuts.integrator import IntegratorState, hamiltonian, leapfrog
 from jaxmc.nuts.nuts import transition_randomness
 
 
@@ -30,7 +30,7 @@ def stan_tree_shape(logdensity_fn, key, state, step_size, inv_mass, max_depth=10
 
     inv_mass_np = np.asarray(inv_mass)
     rand = transition_randomness(key, max_depth, state.position.dtype)
-    p0 = sample_momentum(rand.momentum_key, inv_mass)
+    p0 = rand.momentum(inv_mass)
     z0 = IntegratorState(state.position, p0, state.logdensity, state.logdensity_grad)
     H0 = float(energy(z0))
     counters = {"n": 0, "divergent": False}
