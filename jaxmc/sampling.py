@@ -142,7 +142,7 @@ def sample(draws: int = 1000, tune: int = 1000, chains: int = 4, cores: int | No
     if idata_kwargs.pop("log_likelihood", False):
         compute_log_likelihood(idata, model=model, progressbar=False)
     if compute_convergence_checks and not interrupted:
-        _warn_convergence(model, idata, out_stats, settings)
+        _warn_convergence(model, out_post, out_stats, settings)
     return idata
 
 
@@ -524,7 +524,7 @@ class _Progress:
 
 
 # ---------------------------------------------------------------------- after sampling
-def _warn_convergence(model, idata, stats, settings: SampleSettings):
+def _warn_convergence(model, posterior, stats, settings: SampleSettings):
     n_div = int(np.asarray(stats["diverging"]).sum())
     if n_div:
         warnings.warn(f"There were {n_div} divergences after tuning. Increase `target_accept` or "
@@ -538,19 +538,17 @@ def _warn_convergence(model, idata, stats, settings: SampleSettings):
             warnings.warn("Only one chain was sampled: convergence can't be checked with r_hat. Use "
                           "chains >= 2.", stacklevel=3)
         return
-    import arviz as az
+    from jaxmc.diagnostics import ess_bulk, rhat
 
-    post = idata["posterior"] if hasattr(idata, "children") else idata.posterior
-    free = [rv.name for rv in model.free_RVs if rv.name in post]
+    free = [np.asarray(posterior[rv.name]) for rv in model.free_RVs if rv.name in posterior]
+    free = [v.reshape(v.shape[0], v.shape[1], -1) for v in free if v.size]
     if not free:
         return
-    sub = post[free] if hasattr(post, "data_vars") else post.to_dataset()[free]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rhat = az.rhat(sub)
-        ess = az.ess(sub)
-    max_rhat = max(float(np.nanmax(rhat[v].values)) for v in rhat.data_vars)
-    min_ess = min(float(np.nanmin(ess[v].values)) for v in ess.data_vars)
+    draws = np.concatenate(free, axis=2)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # all-NaN (constant) parameters give NaN, as in ArviZ
+        max_rhat = float(np.nanmax(rhat(draws)))
+        min_ess = float(np.nanmin(ess_bulk(draws)))
     if max_rhat > 1.01:
         warnings.warn(f"The rhat statistic is larger than 1.01 for some parameters (max {max_rhat:.3f}). "
                       "This indicates problems during sampling.", stacklevel=3)

@@ -72,14 +72,18 @@ def test_warmup_groups_and_var_names(model):
 
 
 def test_reproducible_and_chain_methods_agree(model):
-    a = run(model, chain_method="vectorized")
-    b = run(model, chain_method="vectorized")
-    c = run(model, chain_method="sequential")
-    d = run(model, chain_method="parallel")
+    a = run(model, chain_method="vectorized", discard_tuned_samples=False)
+    b = run(model, chain_method="vectorized", discard_tuned_samples=False)
+    c = run(model, chain_method="sequential", discard_tuned_samples=False)
+    d = run(model, chain_method="parallel", discard_tuned_samples=False)
     np.testing.assert_array_equal(a.posterior["mu"].values, b.posterior["mu"].values)
     np.testing.assert_array_equal(c.posterior["mu"].values, d.posterior["mu"].values)
-    # vmapped arithmetic may differ from the single-chain program in the last bits only
-    np.testing.assert_allclose(a.posterior["mu"].values, c.posterior["mu"].values, rtol=0, atol=1e-6)
+    # vmapped arithmetic (SIMD log, cos, exp) may differ from the single-chain program in the last bits;
+    # the chains follow the same path until such differences grow (Hamiltonian paths are chaotic)
+    np.testing.assert_allclose(a.warmup_posterior["mu"].values[:, :20], c.warmup_posterior["mu"].values[:, :20],
+                               rtol=0, atol=1e-8)
+    np.testing.assert_array_equal(a.warmup_sample_stats["n_steps"].values[:, :20],
+                                  c.warmup_sample_stats["n_steps"].values[:, :20])
     e = run(model, random_seed=12)
     assert not np.array_equal(a.posterior["mu"].values, e.posterior["mu"].values)
 
@@ -180,7 +184,8 @@ def test_convergence_warnings(model):
     idata.posterior["mu"].values[1] += 5.0
     settings = sampling.SampleSettings(100, 100, 2, 0.8, 10, "nutpie", "vectorized", 2)
     with pytest.warns(UserWarning) as record:
-        sampling._warn_convergence(model, idata, stats, settings)
+        posterior = {k: idata.posterior[k].values for k in idata.posterior.data_vars}
+        sampling._warn_convergence(model, posterior, stats, settings)
     messages = " ".join(str(r.message) for r in record)
     assert "There were 3 divergences" in messages and "rhat statistic is larger than 1.01" in messages
 
