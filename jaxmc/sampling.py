@@ -372,11 +372,14 @@ def _empty_stats(dtype):
 
 
 def compiler_options() -> dict:
-    """XLA options for the sampler's programs. On CPU, XLA's newer fusion emitters double the compile time
-    of these loop-heavy programs (4.3 s -> 2.5 s CPU for the flagship's chunk program without them) with no
-    measurable change in speed; see BENCHMARKS.md."""
+    """XLA options for the sampler's programs on CPU, where compilation is most of a small model's run.
+
+    XLA's newer fusion emitters double the compile time of these loop-heavy programs (4.3 s -> 2.5 s CPU
+    for the flagship's chunk program without them), and LLVM's -O1 instead of -O3 cuts another 20% (radon:
+    1.5 s -> 1.25 s); neither changes the sampling speed measurably, also on a 5000 x 50 logistic
+    regression (BENCHMARKS.md)."""
     if jax.default_backend() == "cpu":
-        return {"xla_cpu_use_fusion_emitters": False}
+        return {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1}
     return {}
 
 
