@@ -21,7 +21,7 @@ def _enable_compilation_cache() -> None:
         os.makedirs(folder, exist_ok=True)
         if jax.config.jax_compilation_cache_dir is None:
             jax.config.update("jax_compilation_cache_dir", folder)
-            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
     except (OSError, AttributeError):  # read-only home or an older JAX: run without the cache
         pass
 

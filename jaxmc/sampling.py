@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxmc import config
 from jaxmc.model import modelcontext
 from jaxmc import discrete_steps
 from jaxmc.nuts import STAT_NAMES, build_chain
@@ -377,10 +378,15 @@ def compiler_options() -> dict:
     XLA's newer fusion emitters double the compile time of these loop-heavy programs (4.3 s -> 2.5 s CPU
     for the flagship's chunk program without them), and LLVM's -O1 instead of -O3 cuts another 20% (radon:
     1.5 s -> 1.25 s); neither changes the sampling speed measurably, also on a 5000 x 50 logistic
-    regression (BENCHMARKS.md)."""
-    if jax.default_backend() == "cpu":
-        return {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1}
-    return {}
+    regression (BENCHMARKS.md). In float64, sums are also left sequential: XLA's pairwise rewrite of
+    long reductions (for float32 accuracy) adds kernels to every leapfrog step (radon: 1.3 s -> 1.15 s
+    compile, 10% faster sampling)."""
+    if jax.default_backend() != "cpu":
+        return {}
+    opts = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1}
+    if jnp.dtype(config.floatX()) == jnp.float64:
+        opts["xla_disable_hlo_passes"] = "tree_reduction_rewriter"
+    return opts
 
 
 def _executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data):
