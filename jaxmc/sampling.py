@@ -18,6 +18,7 @@ from jaxmc.model import modelcontext
 from jaxmc import discrete_steps
 from jaxmc.nuts import STAT_NAMES, build_chain
 from jaxmc.nuts import init as nuts_init
+from jaxmc.nuts import rng
 
 ADAPTATIONS = ("nutpie", "stan")
 CHAIN_METHODS = ("vectorized", "parallel", "sequential")
@@ -254,12 +255,28 @@ def _params_at(cm, rv, flat, data):
 
 
 # ---------------------------------------------------------------------- the compiled run
-CHUNK = 100  # steps per compiled call: the progress bar updates between calls
+MAX_CHUNK = 500  # most steps per compiled call; the progress bar updates between calls
+CHUNK_SECONDS = 0.25  # aimed-at wall time of one call, so that slow models still show progress
+CHUNK_BYTES = 64 * 2**20  # most output bytes of one call (large deterministics give shorter chunks)
 
 
-def _chunk_length(total: int) -> int:
-    """Fixed, so that runs of any length share one compiled program (steps past the end are skipped)."""
-    return CHUNK
+def _chunk_length(model, names) -> int:
+    """Steps of the compiled chunk program: fixed per model (runs of any length share one program; steps
+    past the requested ones are skipped), at most MAX_CHUNK and CHUNK_BYTES of output per chain."""
+    per_step = 8 * (16 + sum(int(np.prod(model.named_vars[n].aval.shape)) for n in names))
+    return int(np.clip(CHUNK_BYTES // per_step, 10, MAX_CHUNK))
+
+
+class _Pacer:
+    """How many steps the next call runs: few at first, then about CHUNK_SECONDS' worth, up to the chunk."""
+
+    def __init__(self, chunk: int):
+        self.chunk = chunk
+        self.n = min(chunk, 20)
+
+    def timed(self, n: int, seconds: float) -> None:
+        per_step = max(seconds, 1e-6) / max(n, 1)
+        self.n = int(np.clip(CHUNK_SECONDS / per_step, 1, self.chunk))
 
 
 def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
@@ -328,21 +345,30 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
                 stats = dict(stats, lp=chain.hmc.logdensity)
         return (chain, xd, dstate), (assemble(xc, xd), stats)
 
-    def chunk_one(state, key, start, data):
-        keys = jax.random.split(jax.random.fold_in(key, start), chunk)
-        idx = start + jnp.arange(chunk, dtype=jnp.int32)
+    def chunk_one(state, key, start, stop, data):
+        """Steps start .. stop - 1 (at most `chunk`); step i's randomness is sub-stream i of the chain's
+        seed, so the draws do not depend on how a run is cut into calls."""
+        seed = rng.seed_of(key)
 
-        def body(st, xs):  # steps past the end of the run are computed and dropped by the caller
-            st2, (pos, stats) = step(st, xs, data)
+        def one(st, i):
+            st2, (pos, stats) = step(st, (rng.substream(seed, i), i), data)
             values = cm.expand(pos, data)
             return st2, ({n: values[n] for n in names}, stats)
 
-        return jax.lax.scan(body, state, (keys, idx))
+        out_shape = jax.eval_shape(one, state, start)[1]
+
+        def body(st, i):
+            def skip(st, _):
+                return st, jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), out_shape)
+
+            return jax.lax.cond(i < stop, one, skip, st, i)
+
+        return jax.lax.scan(body, state, start + jnp.arange(chunk, dtype=jnp.int32))
 
     opts = compiler_options()
     if vectorized:
         init = jax.jit(jax.vmap(init_one, in_axes=(0, 0, None, None)), compiler_options=opts)
-        run = jax.jit(jax.vmap(chunk_one, in_axes=(0, 0, None, None)), compiler_options=opts)
+        run = jax.jit(jax.vmap(chunk_one, in_axes=(0, 0, None, None, None)), compiler_options=opts)
     else:
         init = jax.jit(init_one, compiler_options=opts)
         run = jax.jit(chunk_one, compiler_options=opts)
@@ -399,7 +425,7 @@ def _executables(cm, settings, names, chunk, vectorized, keys, base, jitter, dat
     cache = cm.model._compiled
     if cache_key not in cache:
         state = jax.eval_shape(init, *init_args)[0]
-        lowered = [init.lower(*init_args), run.lower(state, init_args[0], jnp.int32(0), data)]
+        lowered = [init.lower(*init_args), run.lower(state, init_args[0], jnp.int32(0), jnp.int32(0), data)]
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
             cache[cache_key] = tuple(pool.map(lambda low: low.compile(), lowered))
     return cache[cache_key]
@@ -407,12 +433,11 @@ def _executables(cm, settings, names, chunk, vectorized, keys, base, jitter, dat
 
 def _run(cm, data, base, jitter, keys, settings: SampleSettings, names, progressbar):
     total = settings.tune + settings.draws
-    chunk = _chunk_length(total)
+    chunk = _chunk_length(cm.model, names)
     vectorized = settings.chain_method == "vectorized"
     init, run = _executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data)
     progress = _Progress(settings, progressbar)
     interrupted = False
-    outs: list = []
     if vectorized:
         state, x, ok = init(keys, base, jitter, data)
         starts = [(state, x, ok)]
@@ -422,45 +447,57 @@ def _run(cm, data, base, jitter, keys, settings: SampleSettings, names, progress
         ok = np.array([bool(s[2]) for s in starts])
     if not np.all(np.asarray(ok)):
         raise _start_failed(cm, x, ok, data)
+    per_chain: list[list] = [[] for _ in range(len(keys))]
     try:
         with progress:
             if vectorized:
-                for start in range(0, total, chunk):
-                    state, out = run(state, keys, jnp.int32(start), data)
-                    out = jax.device_get(out)
-                    outs.append(out)
-                    progress.update(start, min(chunk, total - start), out[1])
+                pacer, start = _Pacer(chunk), 0
+                while start < total:
+                    n = min(pacer.n, total - start)
+                    t0 = time.perf_counter()
+                    state, out = run(state, keys, jnp.int32(start), jnp.int32(start + n), data)
+                    out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:, :n], jax.device_get(out))
+                    pacer.timed(n, time.perf_counter() - t0)
+                    for c in range(len(keys)):
+                        per_chain[c].append(jax.tree_util.tree_map(lambda a: a[c], out))
+                    progress.update(start, n, out[1])
+                    start += n
             else:
-                outs, interrupted = _run_chains_separately(run, [s[0] for s in starts], keys, data, total,
-                                                           chunk, settings, progress)
+                interrupted = _run_chains_separately(run, [s[0] for s in starts], keys, data, total, chunk,
+                                                     settings, progress, per_chain)
     except KeyboardInterrupt:
         interrupted = True
     if interrupted:
         warnings.warn("Sampling interrupted: returning the draws made so far.")
-    if not outs:
+    n_done = min(sum(next(iter(o[1].values())).shape[0] for o in p) for p in per_chain)
+    if n_done == 0:
         raise SamplingError("Sampling was interrupted before the first chunk of draws finished.")
-    posterior = {n: np.concatenate([o[0][n] for o in outs], axis=1)[:, :total] for n in names}
-    stats = {n: np.concatenate([o[1][n] for o in outs], axis=1)[:, :total] for n in STAT_NAMES}
-    n_done = next(iter(stats.values())).shape[1]
+
+    def gather(part, key):
+        return np.stack([np.concatenate([o[part][key] for o in p])[:n_done] for p in per_chain])
+
+    posterior = {n: gather(0, n) for n in names}
+    stats = {n: gather(1, n) for n in STAT_NAMES}
     return posterior, stats, n_done, interrupted
 
 
-def _run_chains_separately(run, states, keys, data, total, chunk, settings, progress):
-    """One chain per call of the same single-chain program; threads run `cores` chains at once."""
+def _run_chains_separately(run, states, keys, data, total, chunk, settings, progress, per_chain) -> bool:
+    """One chain per call of the same single-chain program; threads run `cores` chains at once. Appends
+    each call's (values, stats) to `per_chain[c]`; returns whether Ctrl-C stopped the run."""
     n = len(keys)
-    per_chain: list[list] = [[] for _ in range(n)]
-
     stop = threading.Event()
 
     def one(c):
-        state = states[c]
-        for start in range(0, total, chunk):
-            if stop.is_set():
-                break
-            state, out = run(state, keys[c], jnp.int32(start), data)
-            out = jax.device_get(out)
+        state, pacer, start = states[c], _Pacer(chunk), 0
+        while start < total and not stop.is_set():
+            m = min(pacer.n, total - start)
+            t0 = time.perf_counter()
+            state, out = run(state, keys[c], jnp.int32(start), jnp.int32(start + m), data)
+            out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:m], jax.device_get(out))
+            pacer.timed(m, time.perf_counter() - t0)
             per_chain[c].append(out)
-            progress.update(start, min(chunk, total - start), out[1], chains=1)
+            progress.update(start, m, out[1], chains=1)
+            start += m
         return c
 
     workers = settings.cores if settings.chain_method == "parallel" else 1
@@ -478,11 +515,7 @@ def _run_chains_separately(run, states, keys, data, total, chunk, settings, prog
                     f.result()
                 except KeyboardInterrupt:
                     pass
-    outs = []
-    n_chunks = min(len(p) for p in per_chain)
-    for i in range(n_chunks):
-        outs.append(jax.tree_util.tree_map(lambda *xs: np.stack(xs), *[p[i] for p in per_chain]))
-    return outs, interrupted
+    return interrupted
 
 
 class _Progress:

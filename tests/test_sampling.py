@@ -88,6 +88,14 @@ def test_reproducible_and_chain_methods_agree(model):
     assert not np.array_equal(a.posterior["mu"].values, e.posterior["mu"].values)
 
 
+def test_draws_do_not_depend_on_how_the_run_is_cut(model, monkeypatch):
+    a = run(model, chain_method="sequential", draws=60, tune=40)
+    monkeypatch.setattr(sampling, "MAX_CHUNK", 7)  # calls of 7 steps or fewer, another compiled program
+    b = run(model, chain_method="sequential", draws=60, tune=40)
+    np.testing.assert_array_equal(a.posterior["mu"].values, b.posterior["mu"].values)
+    np.testing.assert_array_equal(a.sample_stats["n_steps"].values, b.sample_stats["n_steps"].values)
+
+
 def test_compute_log_likelihood_function(model):
     idata = run(model, draws=20, tune=20)
     with model:
@@ -170,8 +178,9 @@ def test_interrupt_returns_partial_draws(model, monkeypatch):
             raise KeyboardInterrupt
 
     monkeypatch.setattr(sampling._Progress, "update", interrupt)
+    monkeypatch.setattr(sampling, "MAX_CHUNK", 10)  # many calls, so that the run is stopped midway
     with model, pytest.warns(UserWarning, match="interrupted"):
-        idata = pm.sample(draws=400, tune=50, chains=2, progressbar=False, random_seed=1)
+        idata = pm.sample(draws=400, tune=10, chains=2, progressbar=False, random_seed=1)
     n = idata.posterior.sizes["draw"]
     assert 0 < n < 400
 
