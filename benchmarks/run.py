@@ -414,6 +414,7 @@ def render(raw: dict) -> str:
     out += _render_adaptation(raw)
     out += _render_predictive(raw)
     out += _render_memory(raw)
+    out += _render_posteriordb()
     if raw.get("raw_path"):
         out += ["", f"Raw results: `{raw['raw_path']}`."]
     return "\n".join(out) + "\n"
@@ -640,6 +641,15 @@ def _render_predictive(raw: dict) -> list[str]:
     from benchmarks import predictive
 
     return predictive.render(raw.get("predictive") or [], raw.get("args", {}))
+
+
+def _render_posteriordb() -> list[str]:
+    """Pointer to the posteriordb results, which `python -m benchmarks.posteriordb` writes separately."""
+    return ["", "## posteriordb: 12 posteriors against Stan's reference draws", "",
+            "The runner (`python -m benchmarks.posteriordb --subset all --peers`) applies the z-test of the "
+            "pack's README to every parameter; the full table with jaxmc's and nutpie's ESS/s and gradients per "
+            "ESS, and the simulation-based calibration results, are in "
+            "[`benchmarks/posteriordb/RESULTS.md`](benchmarks/posteriordb/RESULTS.md)."]
 
 
 def _render_memory(raw: dict) -> list[str]:
