@@ -355,11 +355,14 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
             values = cm.expand(pos, data)
             return st2, ({n: values[n] for n in names}, stats)
 
-        out_shape = jax.eval_shape(one, state, start)[1]
+        dtype = state[0].hmc.position.dtype if has_nuts else state[1].dtype
+        point = jnp.zeros(cm.size, dtype)
+        values = jax.eval_shape(lambda x: {n: cm.expand(x, data)[n] for n in names}, point)
 
         def body(st, i):
-            def skip(st, _):
-                return st, jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), out_shape)
+            def skip(st, _):  # zeros shaped like one step's output, without tracing a step twice
+                zeros = jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), values)
+                return st, (zeros, _empty_stats(dtype))
 
             return jax.lax.cond(i < stop, one, skip, st, i)
 
