@@ -419,18 +419,20 @@ def compiler_options() -> dict:
 
 
 def _executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data):
-    """Ahead-of-time compiled (init, run_chunk) for these argument shapes, compiled concurrently (the two
-    XLA compilations release the GIL) and cached on the model."""
+    """Ahead-of-time compiled (init, run_chunk) for these argument shapes, compiled concurrently (XLA
+    releases the GIL while it compiles) and cached on the model."""
     init, run = _build_programs(cm, settings, names, chunk, vectorized)
     init_args = (keys, base, jitter, data) if vectorized else (keys[0], base[0], jitter, data)
     sig = jax.tree_util.tree_map(lambda a: (jnp.shape(a), jnp.result_type(a)), init_args)
     cache_key = ("exe", id(init), str(sig))
     cache = cm.model._compiled
     if cache_key not in cache:
+        # the chunk program compiles longest: start it first, and lower the init program meanwhile
         state = jax.eval_shape(init, *init_args)[0]
-        lowered = [init.lower(*init_args), run.lower(state, init_args[0], jnp.int32(0), jnp.int32(0), data)]
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            cache[cache_key] = tuple(pool.map(lambda low: low.compile(), lowered))
+            run_exe = pool.submit(run.lower(state, init_args[0], jnp.int32(0), jnp.int32(0), data).compile)
+            init_exe = pool.submit(init.lower(*init_args).compile)
+            cache[cache_key] = (init_exe.result(), run_exe.result())
     return cache[cache_key]
 
 
