@@ -358,15 +358,18 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
         dtype = state[0].hmc.position.dtype if has_nuts else state[1].dtype
         point = jnp.zeros(cm.size, dtype)
         values = jax.eval_shape(lambda x: {n: cm.expand(x, data)[n] for n in names}, point)
+        shapes = (values, _empty_stats(dtype))  # one step's output, without tracing a step twice
+        buffers = jax.tree_util.tree_map(lambda a: jnp.zeros((chunk, *jnp.shape(a)), a.dtype), shapes)
 
-        def body(st, i):
-            def skip(st, _):  # zeros shaped like one step's output, without tracing a step twice
-                zeros = jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), values)
-                return st, (zeros, _empty_stats(dtype))
+        def body(carry):  # a while loop that stops at `stop`, writing each step's output in place
+            i, st, bufs = carry
+            st, out = one(st, i)
+            bufs = jax.tree_util.tree_map(lambda b, o: jax.lax.dynamic_update_index_in_dim(b, o, i - start, 0),
+                                          bufs, out)
+            return i + 1, st, bufs
 
-            return jax.lax.cond(i < stop, one, skip, st, i)
-
-        return jax.lax.scan(body, state, start + jnp.arange(chunk, dtype=jnp.int32))
+        _, state, buffers = jax.lax.while_loop(lambda c: c[0] < stop, body, (start, state, buffers))
+        return state, buffers
 
     opts = compiler_options()
     if vectorized:
