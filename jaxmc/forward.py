@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxmc import config
 from jaxmc.graph import TensorVariable, aval_of, evaluate, toposort
 
 
@@ -86,7 +87,7 @@ def draw(vars, draws: int = 1, random_seed=None, givens=None, **kwargs):
         return ancestral_sample(outs, k, dict(env0))
 
     keys = jax.random.split(key, draws)
-    res = jax.jit(jax.vmap(one))(keys)
+    res = jax.jit(jax.vmap(one), compiler_options=config.compiler_options())(keys)
     res = [np.asarray(r[0] if draws == 1 else r) for r in res]
     return res[0] if single else res
 
@@ -151,7 +152,7 @@ def _forward_program(model, out_names: tuple, given_names: tuple):
         keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(n))
         return jax.vmap(one, in_axes=(0, 0, None))(keys, values, data)
 
-    prog = jax.jit(chunk)
+    prog = jax.jit(chunk, compiler_options=config.compiler_options())
     model._compiled[key_] = prog
     return prog
 

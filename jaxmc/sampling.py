@@ -371,7 +371,7 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
         _, state, buffers = jax.lax.while_loop(lambda c: c[0] < stop, body, (start, state, buffers))
         return state, buffers
 
-    opts = compiler_options()
+    opts = config.compiler_options()
     if vectorized:
         init = jax.jit(jax.vmap(init_one, in_axes=(0, 0, None, None)), compiler_options=opts)
         run = jax.jit(jax.vmap(chunk_one, in_axes=(0, 0, None, None, None)), compiler_options=opts)
@@ -402,23 +402,6 @@ def _empty_stats(dtype):
     return {"lp": z, "acceptance_rate": z + 1, "step_size": z, "step_size_bar": z, "tree_depth": jnp.int32(0),
             "n_steps": jnp.int32(0), "diverging": jnp.bool_(False), "energy": z, "max_energy_error": z,
             "reached_max_treedepth": jnp.bool_(False)}
-
-
-def compiler_options() -> dict:
-    """XLA options for the sampler's programs on CPU, where compilation is most of a small model's run.
-
-    XLA's newer fusion emitters double the compile time of these loop-heavy programs (4.3 s -> 2.5 s CPU
-    for the flagship's chunk program without them), and LLVM's -O1 instead of -O3 cuts another 20% (radon:
-    1.5 s -> 1.25 s); neither changes the sampling speed measurably, also on a 5000 x 50 logistic
-    regression (BENCHMARKS.md). In float64, sums are also left sequential: XLA's pairwise rewrite of
-    long reductions (for float32 accuracy) adds kernels to every leapfrog step (radon: 1.3 s -> 1.15 s
-    compile, 10% faster sampling)."""
-    if jax.default_backend() != "cpu":
-        return {}
-    opts = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1}
-    if jnp.dtype(config.floatX()) == jnp.float64:
-        opts["xla_disable_hlo_passes"] = "tree_reduction_rewriter"
-    return opts
 
 
 def _executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data):
