@@ -401,6 +401,14 @@ def render(raw: dict) -> str:
         "each), medians reported",
         f"- Command: `python -m benchmarks.run{_options(args)}`",
     ]
+    redone = set(args.get("sections", "").split(",")) if args else set()
+    for e in reversed(raw.get("earlier_runs", [])):
+        kept = [k for k in e.get("sections", []) if k not in redone]
+        if kept:
+            out.append(f"- Sections {', '.join(kept)}: from an earlier run into the same raw file, "
+                       f"{e.get('source', {}).get('source', '?')}, started {e.get('machine', {}).get('date')}, "
+                       f"command `python -m benchmarks.run{_options(e.get('args') or {})}`")
+            redone |= set(kept)
     if loads:
         out.append(f"- **Load average (1 min) during the run: min {min(loads):.1f}, median "
                    f"{statistics.median(loads):.1f}, max {max(loads):.1f}** on {m.get('cores')} cores. "
@@ -743,6 +751,10 @@ def main(argv=None):
     raw_path = Path(args.raw) if args.raw else Path(tempfile.gettempdir()) / \
         f"jaxmc-benchmarks-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
     raw = json.loads(raw_path.read_text()) if raw_path.exists() else {}
+    if "machine" in raw:  # extending an earlier run: keep where its other sections came from
+        earlier = {k: raw.get(k) for k in ("machine", "source", "args", "total_minutes")}
+        earlier["sections"] = [k for k in SECTIONS if raw.get(k)]
+        raw.setdefault("earlier_runs", []).append(earlier)
     raw["machine"] = machine_info()
     raw["source"] = snapshot(args.snapshot)
     own_cache = args.warm_cache is None
