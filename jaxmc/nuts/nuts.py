@@ -161,8 +161,9 @@ def build_kernel(
     """Return ``kernel(key, state, step_size, inv_mass) -> (HMCState, NUTSInfo)``.
 
     ``state.position`` is a flat vector and ``inv_mass`` the diagonal of the inverse mass matrix
-    (same shape); everything is computed in the dtype of the position. Each transition draws its
-    random numbers up front: a momentum and ``2 * max_treedepth + 2**max_treedepth - 1`` uniforms.
+    (same shape); everything is computed in the dtype of the position. ``key`` is a JAX PRNG key or a
+    seed (:mod:`.rng`); the transition's momentum and uniforms are hashed from it where they are used
+    (:class:`TransitionRandomness`).
     """
     if max_treedepth < 1:
         raise ValueError("max_treedepth must be at least 1")
