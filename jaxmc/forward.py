@@ -158,7 +158,7 @@ def _forward_program(model, out_names: tuple, given_names: tuple):
 
 
 class _Program:
-    """A forward program compiled two ways, chosen per call by its output size: small outputs (new rows,
+    """A forward program compiled two ways, chosen by the output size of a call (`for_values`): small outputs (new rows,
     a few parameters) with jaxmc's fast-compiling CPU options (`config.compiler_options`; flagship, 10 new
     rows: first call 1.56 s -> 0.45 s), large ones (at least LARGE elements) with XLA's defaults, whose
     vectorized loops draw millions of values faster (5000 new rows x 4000 draws: 0.85 s against 1.19 s)."""
@@ -172,9 +172,9 @@ class _Program:
     def eval_shape(self, *args):
         return jax.eval_shape(self.small, *args)  # the trace is cached per argument shapes
 
-    def __call__(self, *args):
-        size = sum(int(np.prod(a.shape)) for a in jax.tree_util.tree_leaves(self.eval_shape(*args)))
-        return (self.large if size >= self.LARGE else self.small)(*args)
+    def for_values(self, n_values: int):
+        """The compiled program for calls that output `n_values` values."""
+        return self.large if n_values >= self.LARGE else self.small
 
 
 def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int = 256 * 2**20,
@@ -188,8 +188,10 @@ def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int 
         return prog.eval_shape(key, jnp.int32(0), vals, dat)
 
     shapes = probe_shapes(n)  # the same shapes as the call when one chunk suffices: the trace is reused
-    per_row = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in jax.tree_util.tree_leaves(shapes)) // n
+    leaves = jax.tree_util.tree_leaves(shapes)
+    per_row = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in leaves) // n
     size = int(max(1, min(n, max_chunk_bytes // max(per_row, 1))))
+    call = prog.for_values(sum(int(np.prod(a.shape)) for a in leaves) // n * size)
     out = {k: np.empty(a.shape, a.dtype) for k, a in shapes.items()}
     for s in range(0, n, size):
         stop = min(n, s + size)
@@ -199,7 +201,7 @@ def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int 
         dat = dict(data)
         if not values:
             dat["__n__"] = jnp.zeros(size, jnp.int32)
-        res = prog(key, jnp.int32(s), part, dat)
+        res = call(key, jnp.int32(s), part, dat)
         for k, v in res.items():
             out[k][s:stop] = np.asarray(v)[: stop - s]
         if progress is not None:
