@@ -279,6 +279,21 @@ class _Pacer:
         self.n = int(np.clip(CHUNK_SECONDS / per_step, 1, self.chunk))
 
 
+def _drive(call, state, total: int, chunk: int, record, stopped=lambda: False):
+    """Run steps 0 .. total - 1 through `call(state, start, stop) -> (state, out)` in calls paced by a
+    `_Pacer`; `record(start, n, out)` gets each call's output on the host (leading step axis not cut)."""
+    pacer, start = _Pacer(chunk), 0
+    while start < total and not stopped():
+        n = min(pacer.n, total - start)
+        t0 = time.perf_counter()
+        state, out = call(state, jnp.int32(start), jnp.int32(start + n))
+        out = jax.device_get(out)
+        pacer.timed(n, time.perf_counter() - t0)
+        record(start, n, out)
+        start += n
+    return state
+
+
 def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
     """jit-compiled (init, run_chunk), vmapped over chains when `vectorized`; cached on the model so that
     sampling again (new data of the same shapes, another seed) reuses the compiled program."""
@@ -442,17 +457,12 @@ def _run(cm, data, base, jitter, keys, settings: SampleSettings, names, progress
     try:
         with progress:
             if vectorized:
-                pacer, start = _Pacer(chunk), 0
-                while start < total:
-                    n = min(pacer.n, total - start)
-                    t0 = time.perf_counter()
-                    state, out = run(state, keys, jnp.int32(start), jnp.int32(start + n), data)
-                    out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:, :n], jax.device_get(out))
-                    pacer.timed(n, time.perf_counter() - t0)
+                def record(start, n, out):
                     for c in range(len(keys)):
-                        per_chain[c].append(jax.tree_util.tree_map(lambda a: a[c], out))
+                        per_chain[c].append(jax.tree_util.tree_map(lambda a: a[c, :n], out))
                     progress.update(start, n, out[1])
-                    start += n
+
+                _drive(lambda st, a, b: run(st, keys, a, b, data), state, total, chunk, record)
             else:
                 interrupted = _run_chains_separately(run, [s[0] for s in starts], keys, data, total, chunk,
                                                      settings, progress, per_chain)
@@ -479,16 +489,12 @@ def _run_chains_separately(run, states, keys, data, total, chunk, settings, prog
     stop = threading.Event()
 
     def one(c):
-        state, pacer, start = states[c], _Pacer(chunk), 0
-        while start < total and not stop.is_set():
-            m = min(pacer.n, total - start)
-            t0 = time.perf_counter()
-            state, out = run(state, keys[c], jnp.int32(start), jnp.int32(start + m), data)
-            out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:m], jax.device_get(out))
-            pacer.timed(m, time.perf_counter() - t0)
+        def record(start, m, out):
+            out = jax.tree_util.tree_map(lambda a: a[:m], out)
             per_chain[c].append(out)
             progress.update(start, m, out[1], chains=1)
-            start += m
+
+        _drive(lambda st, a, b: run(st, keys[c], a, b, data), states[c], total, chunk, record, stop.is_set)
         return c
 
     workers = settings.cores if settings.chain_method == "parallel" else 1
