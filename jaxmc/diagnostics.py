@@ -79,6 +79,13 @@ def _ess(x: np.ndarray) -> np.ndarray:
     return np.where(constant, float(total), ess)
 
 
+def ess_mean(x) -> np.ndarray:
+    """Split-chain effective sample size of draws shaped (chain, draw, ...), without rank normalization
+    (ArviZ's `ess(method="mean")`): the ESS that sets the Monte Carlo error of a mean."""
+    x = _split(np.asarray(x, dtype=float))
+    return _ess(x.reshape(x.shape[0], x.shape[1], -1)).reshape(x.shape[2:])
+
+
 def ess_bulk(x) -> np.ndarray:
     """Bulk effective sample size of draws shaped (chain, draw, ...)."""
     x = _split(np.asarray(x, dtype=float))

@@ -24,6 +24,8 @@ def test_matches_arviz(draws):
         np.testing.assert_allclose(diagnostics.rhat(x)[j], float(az.rhat(x[:, :, j])), rtol=1e-10)
         np.testing.assert_allclose(diagnostics.ess_bulk(x)[j], float(az.ess(x[:, :, j], method="bulk")),
                                    rtol=1e-10)
+        np.testing.assert_allclose(diagnostics.ess_mean(x)[j], float(az.ess(x[:, :, j], method="mean")),
+                                   rtol=1e-10)
 
 
 def test_shapes_and_constant_parameter():
