@@ -62,17 +62,9 @@ def radon_data() -> dict:
 def build_pymc(pm, name: str):
     """The model `name` built with `pm` = jaxmc or pymc (identical code)."""
     if name == "flagship":
-        d = flagship_data()
-        with pm.Model(coords={"N": d.ids, "M": d.features}) as model:
-            X = pm.Data("X", d.X, dims=("N", "M"))
-            y = pm.Data("y", d.y, dims="N")
-            y_err = pm.Data("y_err", d.y_err, dims="N")
-            m = pm.Normal("m", mu=0, sigma=1, dims="M")
-            b = pm.Normal("b", mu=0, sigma=1)
-            sigma = pm.HalfNormal("sigma", sigma=1) * y_err
-            y_pred = pm.math.dot(X, m) + b
-            pm.Normal("y_pred", mu=y_pred, sigma=sigma, observed=y, dims="N")
-        return model
+        from jaxmc.demo import build_model
+
+        return build_model(flagship_data(), pm)
     if name == "eight_schools":
         d = eight_schools_data()
         with pm.Model(coords={"school": np.arange(8)}) as model:

@@ -56,9 +56,11 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def build_model(a):
-    """The talk's model, written exactly as in PyMC, on `phones_arrays()` output `a`."""
-    import jaxmc as pm
+def build_model(a, pm=None):
+    """The talk's model, written exactly as in PyMC, on `phones_arrays()` output `a`; `pm` is jaxmc by
+    default, or `pymc` (the benchmarks and the parity tests build the same code with both)."""
+    if pm is None:
+        import jaxmc as pm
 
     data_features, target, target_err = a.X, a.y, a.y_err
     with pm.Model(coords={"N": a.ids, "M": a.features}) as model:

@@ -1,7 +1,11 @@
 """PyMC parity of the flagship model and eight schools (centered and non-centered)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+
+from jaxmc.demo import build_model
 
 from tests.helpers import pymc_parity
 
@@ -16,16 +20,8 @@ def flagship(pm):
     X = rng.normal(size=(40, 3))
     err = rng.uniform(0.5, 1.5, size=40)
     y = X @ np.array([0.5, -1.0, 2.0]) + 0.3 + rng.normal(size=40) * err
-    with pm.Model(coords={"N": np.arange(40), "M": ["a", "b", "c"]}) as model:
-        Xd = pm.Data("X", X, dims=("N", "M"))
-        yd = pm.Data("y", y, dims="N")
-        y_err = pm.Data("y_err", err, dims="N")
-        m = pm.Normal("m", mu=0, sigma=1, dims="M")
-        b = pm.Normal("b", mu=0, sigma=1)
-        sigma = pm.HalfNormal("sigma", sigma=1) * y_err
-        y_pred = pm.math.dot(Xd, m) + b
-        pm.Normal("y_pred", mu=y_pred, sigma=sigma, observed=yd, dims="N")
-    return model
+    data = SimpleNamespace(X=X, y=y, y_err=err, ids=np.arange(40), features=["a", "b", "c"])
+    return build_model(data, pm)  # the demo's model code, built with jaxmc or PyMC
 
 
 def eight_schools(pm, centered):
