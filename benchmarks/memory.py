@@ -171,15 +171,9 @@ def main(argv=None):
     p.add_argument("--snapshot", action=argparse.BooleanOptionalAction, default=True,
                    help="measure a snapshot of the committed jaxmc (git archive HEAD), not the working tree")
     a = p.parse_args(argv)
-    from benchmarks.run import _log, cleanup_snapshot, snapshot
+    from benchmarks.run import _log, standalone
 
-    src = snapshot(a.snapshot)
-    _log(f"measuring {src['source']}")
-
-    results: list = []
-    run_all(results, a.peers.split(","), log=_log)
-    cleanup_snapshot()
-    print("\n".join(render(results)))
+    standalone(a.snapshot, lambda results: run_all(results, a.peers.split(","), log=_log), render)
 
 
 if __name__ == "__main__":

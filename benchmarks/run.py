@@ -653,6 +653,17 @@ def _render_predictive(raw: dict) -> list[str]:
     return predictive.render(raw.get("predictive") or [], raw.get("args", {}))
 
 
+def standalone(use_snapshot: bool, run, render) -> None:
+    """A section run on its own (`python -m benchmarks.predictive` / `.memory`): measure the snapshot,
+    `run(results)`, print `render(results)`."""
+    src = snapshot(use_snapshot)
+    _log(f"measuring {src['source']}")
+    results: list = []
+    run(results)
+    cleanup_snapshot()
+    print("\n".join(render(results)))
+
+
 def _render_posteriordb() -> list[str]:
     """Pointer to the posteriordb results, which `python -m benchmarks.posteriordb` writes separately."""
     return ["", "## posteriordb: 12 posteriors against Stan's reference draws", "",
