@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxmc import cpu_ops
 from jaxmc import config
 from jaxmc.graph import TensorVariable, evaluate
 
@@ -214,7 +215,8 @@ class CompiledModel:
             if kind == "dlogp":
                 return np.asarray(self._logp_grad(x, data, vars=names)[1])
             if kind == "d2logp":
-                return np.asarray(jax.hessian(self.logp)(x, data, vars=names))
+                with cpu_ops.plain():  # forward-over-reverse: no custom gradients in the graph
+                    return np.asarray(jax.hessian(self.logp)(x, data, vars=names))
             if kind == "terms":
                 return {k: np.asarray(v) for k, v in self._terms(x, data).items()}
             raise ValueError(kind)

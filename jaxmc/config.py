@@ -2,9 +2,34 @@
 
 import os
 
-import jax
-import jax.numpy as jnp
-import numpy as np
+# Set before JAX creates its CPU client, which reads XLA_FLAGS once (see `_enable_small_loop_kernels`).
+_SMALL_LOOP_OPTION = "xla_cpu_small_while_loop_byte_threshold"
+
+
+def _enable_small_loop_kernels() -> None:
+    """Let XLA:CPU compile a whole while loop into one kernel (its small-while-loop pass, with the size
+    limit raised from 1 kB to 1 GB), instead of dispatching every operation of every iteration as its own
+    kernel. NUTS is loops of many tiny operations: on eight schools a gradient evaluation inside the
+    sampler costs 1.1 us this way instead of 3.6 us. The pass skips loops that contain a matrix product,
+    a scatter or a library call, and only applies on CPU.
+
+    XLA reads the option once per process from XLA_FLAGS, when JAX first creates its CPU client, so it is
+    set here, when jaxmc is imported; it then also applies to other JAX code in the process. Set
+    JAXMC_SMALL_LOOP_KERNELS=0 to leave XLA_FLAGS alone; a value already given in XLA_FLAGS is kept.
+    """
+    if os.environ.get("JAXMC_SMALL_LOOP_KERNELS", "1") in ("0", "false", "False", ""):
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if _SMALL_LOOP_OPTION in flags or "xla_backend_extra_options" in flags:
+        return  # the user's own setting wins (XLA would take only one xla_backend_extra_options)
+    os.environ["XLA_FLAGS"] = (flags + f" --xla_backend_extra_options={_SMALL_LOOP_OPTION}=1000000000").strip()
+
+
+_enable_small_loop_kernels()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
@@ -72,7 +97,8 @@ def compiler_options() -> dict:
     call goes 1.56 s -> 0.36 s."""
     if jax.default_backend() != "cpu":
         return {}
-    opts = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1}
+    opts = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1,
+            "xla_cpu_experimental_ynn_fusion_type": "", "xla_cpu_copy_insertion_use_region_analysis": True}
     if jnp.dtype(floatX()) == jnp.float64:
         opts["xla_disable_hlo_passes"] = "tree_reduction_rewriter"
     return opts

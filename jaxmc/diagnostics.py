@@ -6,7 +6,7 @@ parameters, so that `pm.sample` can warn without ArviZ compiling its numba funct
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 
 def _split(x: np.ndarray) -> np.ndarray:
@@ -15,11 +15,30 @@ def _split(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x[:, :half], x[:, x.shape[1] - half:]], axis=0)
 
 
+def _average_ranks(flat: np.ndarray) -> np.ndarray:
+    """Ranks 1..n down each column of (n, k), ties sharing their average rank, NaN columns all NaN (as
+    `scipy.stats.rankdata(method="average")`; sorting rows of the transpose is several times faster)."""
+    a = np.ascontiguousarray(flat.T)
+    k, n = a.shape
+    order = np.argsort(a, axis=1)
+    s = np.take_along_axis(a, order, axis=1)
+    pos = np.broadcast_to(np.arange(n), (k, n))
+    starts = np.ones((k, n), bool)
+    starts[:, 1:] = s[:, 1:] != s[:, :-1]  # a new value begins a run of ties
+    ends = np.ones((k, n), bool)
+    ends[:, :-1] = starts[:, 1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((k, n))
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=1)
+    ranks[np.isnan(a).any(axis=1)] = np.nan
+    return ranks.T
+
+
 def _z_scale(x: np.ndarray) -> np.ndarray:
     """Normal scores of the pooled ranks (average ranks for ties), per parameter."""
     n = x.shape[0] * x.shape[1]
-    flat = x.reshape(n, -1)
-    ranks = stats.rankdata(flat, axis=0, method="average")
+    ranks = _average_ranks(x.reshape(n, -1))
     return special.ndtri((ranks - 0.375) / (n + 0.25)).reshape(x.shape)
 
 
@@ -32,10 +51,18 @@ def _rhat(x: np.ndarray) -> np.ndarray:
 
 def rhat(x) -> np.ndarray:
     """Rank-normalized split R-hat of draws shaped (chain, draw, ...): max of bulk and tail (folded)."""
+    return rhat_and_ess_bulk(x)[0]
+
+
+def rhat_and_ess_bulk(x) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rhat` and :func:`ess_bulk` of the same draws, ranking them once."""
     x = _split(np.asarray(x, dtype=float))
     folded = np.abs(x - np.median(x.reshape(-1, *x.shape[2:]), axis=0))
+    z = _z_scale(x)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.fmax(_rhat(_z_scale(x)), _rhat(_z_scale(folded)))
+        r = np.fmax(_rhat(z), _rhat(_z_scale(folded)))
+        ess = _ess(z.reshape(z.shape[0], z.shape[1], -1)).reshape(z.shape[2:])
+    return r, ess
 
 
 def _autocov(x: np.ndarray) -> np.ndarray:

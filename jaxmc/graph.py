@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxmc import cpu_ops
+
 _counter = itertools.count()
 
 
@@ -134,10 +136,10 @@ class TensorVariable:
         return apply(jnp.power, o, self)
 
     def __matmul__(self, o):
-        return apply(jnp.matmul, self, o)
+        return apply(cpu_ops.matmul, self, o)
 
     def __rmatmul__(self, o):
-        return apply(jnp.matmul, o, self)
+        return apply(cpu_ops.matmul, o, self)
 
     def __neg__(self):
         return apply(jnp.negative, self)
@@ -250,7 +252,7 @@ class TensorVariable:
         return apply(jnp.squeeze, self, axis=axis)
 
     def dot(self, o):
-        return apply(jnp.dot, self, o)
+        return apply(cpu_ops.dot, self, o)
 
     def astype(self, dtype):
         return apply(lambda x: x.astype(dtype), self)
@@ -279,7 +281,8 @@ class TensorVariable:
             return NotImplemented
         kwargs.pop("out", None)
         if method == "__call__":
-            fn = _UFUNC_ALIASES.get(ufunc.__name__) or getattr(jnp, ufunc.__name__, None)
+            fn = (_UFUNC_ALIASES.get(ufunc.__name__) or _FUNC_OVERRIDES.get(ufunc.__name__)
+                  or getattr(jnp, ufunc.__name__, None))
             if fn is None:
                 return NotImplemented
             return apply(fn, *inputs, **kwargs)
@@ -291,7 +294,7 @@ class TensorVariable:
         return NotImplemented
 
     def __array_function__(self, func, types, args, kwargs):
-        fn = getattr(jnp, func.__name__, None)
+        fn = _FUNC_OVERRIDES.get(func.__name__) or getattr(jnp, func.__name__, None)
         if fn is None:
             return NotImplemented
         return apply(fn, *args, **kwargs)
@@ -308,11 +311,14 @@ class TensorVariable:
 
 
 _UFUNC_ALIASES = {"absolute": jnp.abs, "conjugate": jnp.conj}
+_FUNC_OVERRIDES = {"dot": cpu_ops.dot, "matmul": cpu_ops.matmul}
 _UFUNC_REDUCE = {"add": jnp.sum, "multiply": jnp.prod, "maximum": jnp.max, "minimum": jnp.min,
                  "logical_and": jnp.all, "logical_or": jnp.any}
 
 
 def _getitem(x, idx):
+    if len(idx) == 1 and hasattr(x, "dtype") and cpu_ops.is_integer_array_index(idx[0]):
+        return cpu_ops.take_rows(x, idx[0])  # rows by integer array: scatter-free gradient on CPU
     return x[idx]
 
 

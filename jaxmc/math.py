@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
 
+from jaxmc import cpu_ops
 from jaxmc.graph import TensorVariable, apply
 
 
@@ -98,7 +99,7 @@ _TABLE = {
     "kronecker": _kronecker,
     "as_tensor": _as_tensor, "as_tensor_variable": _as_tensor,
     # linear algebra
-    "dot": jnp.dot, "matmul": jnp.matmul, "tensordot": jnp.tensordot, "einsum": jnp.einsum,
+    "dot": cpu_ops.dot, "matmul": cpu_ops.matmul, "tensordot": jnp.tensordot, "einsum": jnp.einsum,
     "det": jnp.linalg.det, "logdet": _logdet, "matrix_inverse": jnp.linalg.inv, "inv": jnp.linalg.inv,
     "cholesky": jnp.linalg.cholesky, "solve": jnp.linalg.solve, "kron": jnp.kron,
     "matrix_dot": lambda *ms: jnp.linalg.multi_dot(ms),

@@ -577,7 +577,7 @@ def _warn_convergence(model, posterior, stats, settings: SampleSettings):
             warnings.warn("Only one chain was sampled: convergence can't be checked with r_hat. Use "
                           "chains >= 2.", stacklevel=3)
         return
-    from jaxmc.diagnostics import ess_bulk, rhat
+    from jaxmc.diagnostics import rhat_and_ess_bulk
 
     free = [np.asarray(posterior[rv.name]) for rv in model.free_RVs if rv.name in posterior]
     free = [v.reshape(v.shape[0], v.shape[1], -1) for v in free if v.size]
@@ -586,8 +586,8 @@ def _warn_convergence(model, posterior, stats, settings: SampleSettings):
     draws = np.concatenate(free, axis=2)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # all-NaN (constant) parameters give NaN, as in ArviZ
-        max_rhat = float(np.nanmax(rhat(draws)))
-        min_ess = float(np.nanmin(ess_bulk(draws)))
+        rhats, ess = rhat_and_ess_bulk(draws)
+        max_rhat, min_ess = float(np.nanmax(rhats)), float(np.nanmin(ess))
     if max_rhat > 1.01:
         warnings.warn(f"The rhat statistic is larger than 1.01 for some parameters (max {max_rhat:.3f}). "
                       "This indicates problems during sampling.", stacklevel=3)

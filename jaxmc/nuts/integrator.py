@@ -32,7 +32,7 @@ def logdensity_and_grad(logdensity_fn: LogDensityFn, position: Array) -> tuple[A
 
 def kinetic_energy(momentum: Array, inv_mass: Array) -> Array:
     """Gaussian kinetic energy ``p^T M^{-1} p / 2``."""
-    return 0.5 * jnp.dot(momentum, inv_mass * momentum)
+    return 0.5 * jnp.sum(momentum * inv_mass * momentum)
 
 
 def hamiltonian(state: IntegratorState, inv_mass: Array) -> Array:

@@ -96,7 +96,8 @@ class _SubtreeCarry(NamedTuple):
     rho: Array  # summed momentum of the leaves
     prev_rho: Array  # summed momentum of all leaves but the last
     prev_p_sharp: Array  # velocity of the last leaf
-    ckpts: Array  # see termination.init_checkpoints; slot 0 holds the first leaf
+    first_p: Array  # momentum of the first leaf
+    ckpts: termination.Checkpoints  # slot 0 holds the first leaf (see _TrajectoryCarry.ckpts)
     sum_accept: Array
     sum_accept_sym: Array
     max_error: Array
@@ -120,6 +121,10 @@ class _TrajectoryCarry(NamedTuple):
     max_error: Array
     diverging: Array
     stop: Array
+    # the U-turn checkpoints, reused by every sub-tree without being cleared: a sub-tree reads only what
+    # its own leaves wrote (termination.check_leaf), and a buffer carried through both loops is updated in
+    # place instead of being allocated and copied for each sub-tree
+    ckpts: termination.Checkpoints
 
 
 class TransitionRandomness(NamedTuple):
@@ -168,7 +173,7 @@ def build_kernel(
     if max_treedepth < 1:
         raise ValueError("max_treedepth must be at least 1")
 
-    def build_subtree(start: IntegratorState, direction, depth, step_size, inv_mass, energy0, rand):
+    def build_subtree(start: IntegratorState, direction, depth, step_size, inv_mass, energy0, rand, ckpts):
         """Integrate up to ``2**depth`` leaves from ``start``; stop early on divergence or U-turn."""
         dtype = start.position.dtype
         dim = start.position.shape[0]
@@ -185,7 +190,8 @@ def build_kernel(
             rho=zeros,
             prev_rho=zeros,
             prev_p_sharp=zeros,
-            ckpts=termination.init_checkpoints(max_treedepth, dim, dtype),
+            first_p=zeros,
+            ckpts=ckpts,
             sum_accept=scalar0,
             sum_accept_sym=scalar0,
             max_error=scalar0,
@@ -209,9 +215,8 @@ def build_kernel(
             proposal = _select(take, state, c.proposal)
             proposal_n = jnp.where(take, c.n, c.proposal_n)
             rho = c.rho + p
-            record = termination.leaf_record(p_sharp, c.rho, rho, c.prev_p_sharp, c.prev_rho)
-            ckpts = termination.update_checkpoints(c.ckpts, c.n, record)
-            turning = termination.subtree_is_turning(ckpts, c.n, record)
+            ckpts, turning = termination.check_leaf(c.ckpts, c.n, p_sharp, c.rho, rho, c.prev_p_sharp,
+                                                    c.prev_rho)
             return _SubtreeCarry(
                 state=state,
                 n=c.n + 1,
@@ -221,6 +226,7 @@ def build_kernel(
                 rho=rho,
                 prev_rho=c.rho,
                 prev_p_sharp=p_sharp,
+                first_p=jnp.where(c.n == 0, p, c.first_p),
                 ckpts=ckpts,
                 sum_accept=c.sum_accept + leaf.accept,
                 sum_accept_sym=c.sum_accept_sym + leaf.accept_sym,
@@ -256,6 +262,7 @@ def build_kernel(
             max_error=scalar0,
             diverging=jnp.bool_(False),
             stop=jnp.bool_(False),
+            ckpts=termination.init_checkpoints(max_treedepth, state.position.shape[0], dtype),
         )
 
         def cond(c: _TrajectoryCarry):
@@ -268,7 +275,7 @@ def build_kernel(
             far = _select(forward, c.left, c.right)
             near_index = jnp.where(forward, c.right_index, c.left_index)
             sub = build_subtree(
-                near, direction, c.depth, step_size, inv_mass, energy0, rand
+                near, direction, c.depth, step_size, inv_mass, energy0, rand, c.ckpts
             )
             valid = ~sub.diverging & ~sub.turning
 
@@ -294,8 +301,8 @@ def build_kernel(
                 near.momentum,
                 inv_mass * near.momentum,
                 c.rho,
-                sub.ckpts[0, termination.RHO_THROUGH],  # momentum of the first leaf
-                sub.ckpts[0, termination.P_SHARP],
+                sub.first_p,  # momentum sum of the first leaf alone
+                termination.first_p_sharp(sub.ckpts),
                 inv_mass * sub.state.momentum,
                 sub.rho,
             )
@@ -315,6 +322,7 @@ def build_kernel(
                 max_error=_bigger_error(sub.max_error, c.max_error),
                 diverging=sub.diverging,
                 stop=~valid | turning,
+                ckpts=sub.ckpts,
             )
 
         out = jax.lax.while_loop(cond, body, carry)

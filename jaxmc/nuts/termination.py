@@ -4,8 +4,12 @@ Includes the extra checks across sub-tree boundaries (Stan >= 2.26, nuts-rs): se
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
+
+from jaxmc import cpu_ops
 
 Array = jax.Array
 
@@ -16,7 +20,7 @@ def is_turning(p_sharp_a: Array, p_sharp_b: Array, rho: Array) -> Array:
     The trajectory continues while ``p_sharp_a . rho > 0`` and ``p_sharp_b . rho > 0``; the test is
     symmetric in the two ends, so it does not matter in which time order they come.
     """
-    return ~((jnp.dot(p_sharp_a, rho) > 0) & (jnp.dot(p_sharp_b, rho) > 0))
+    return ~((jnp.sum(p_sharp_a * rho) > 0) & (jnp.sum(p_sharp_b * rho) > 0))
 
 
 def merge_is_turning(
@@ -43,66 +47,126 @@ def merge_is_turning(
     return full | left | right
 
 
-# Layout of the per-leaf record used by the iterative check (rows of the checkpoint array). For
-# leaf j with momentum sums S_j = p_0 + ... + p_j (within the sub-tree being built):
-P_SHARP, RHO_BEFORE, RHO_THROUGH, PREV_P_SHARP, PREV_RHO_BEFORE = range(5)
-# p_sharp_j, S_{j-1}, S_j, p_sharp_{j-1}, S_{j-2}
+class Checkpoints(NamedTuple):
+    """What the iterative U-turn checks remember of the leaves that start pending balanced sub-trees.
 
+    Leaves are counted from 0 within the sub-tree being built; ``S_j = p_0 + ... + p_j`` are momentum
+    sums (``S_{-1} = S_{-2} = 0``) and ``ps_j`` velocities (``M^{-1} p_j``). Slot ``i`` holds the latest
+    even leaf ``a`` with ``popcount(a) == i``:
 
-def leaf_record(
-    p_sharp: Array, rho_before: Array, rho: Array, prev_p_sharp: Array, prev_rho_before: Array
-) -> Array:
-    """Stack what the U-turn checks need to know about one leaf (see the row layout above)."""
-    return jnp.stack([p_sharp, rho_before, rho, prev_p_sharp, prev_rho_before])
+    * ``by_rho[i]``: rows ``ps_a`` and ``ps_{a-1}`` (to be dotted with a new leaf's ``S_n``),
+      shape (slots + 1, 2, dim) (the last slot is a spare, see :func:`check_leaf`);
+    * ``by_p_sharp[i]``: rows ``S_{a-1}`` and ``S_{a-2}`` (to be dotted with its ``ps_n``), same shape;
+    * ``own[i]``: ``ps_a . S_{a-1}``, ``ps_{a-1} . S_{a-2}``, ``ps_a . S_a``, shape (slots + 1, 3);
+    * ``link[i]``: with ``b`` the leaf in slot ``i - 1``, ``ps_b . S_a`` and ``S_{b-1} . ps_a``, shape
+      (slots + 1, 2) (the checks join a sub-tree's two halves, which start at the leaves of adjacent slots).
 
-
-def init_checkpoints(max_treedepth: int, dim: int, dtype) -> Array:
-    """Memory of the left-most leaf of every pending balanced sub-tree, one slot per level.
-
-    Slot ``i`` holds the record of the latest even leaf ``a`` with ``popcount(a) == i`` (leaves
-    counted from 0 within the sub-tree being built); shape ``(max_treedepth, 5, dim)``.
+    Every check of a new leaf is then a difference of dot products, and all the dot products that involve
+    stored vectors come from one pass over ``by_rho`` and ``by_p_sharp``; no stored vector is copied or
+    rewritten per leaf.
     """
-    return jnp.zeros((max(max_treedepth, 1), 5, dim), dtype)
+
+    by_rho: Array
+    by_p_sharp: Array
+    own: Array
+    link: Array
 
 
-def update_checkpoints(ckpts: Array, n: Array, record: Array) -> Array:
-    """Record leaf ``n`` if it is even (it then starts new balanced sub-trees)."""
-    idx = jax.lax.population_count(n)
-    return ckpts.at[idx].set(jnp.where(n % 2 == 0, record, ckpts[idx]))  # in place: one row written
+def init_checkpoints(max_treedepth: int, dim: int, dtype) -> Checkpoints:
+    """Empty checkpoints with one slot per level of a sub-tree of depth below ``max_treedepth``."""
+    rows = max(max_treedepth, 1) + 1  # and a spare slot that odd leaves write to (see check_leaf)
+    return Checkpoints(jnp.zeros((rows, 2, dim), dtype), jnp.zeros((rows, 2, dim), dtype),
+                       jnp.zeros((rows, 3), dtype), jnp.zeros((rows, 2), dtype))
 
 
-def subtree_is_turning(ckpts: Array, n: Array, record: Array) -> Array:
-    """Check every balanced sub-tree that leaf ``n`` completes (none when ``n`` is even).
+def first_p_sharp(ckpts: Checkpoints) -> Array:
+    """Velocity of leaf 0 (always in slot 0)."""
+    return ckpts.by_rho[0, 0]
 
-    An odd leaf ``n`` with ``K`` trailing one-bits closes the sub-trees of sizes ``2, 4, ..., 2**K``
-    ending at ``n``; the one of size ``2**k`` starts at the leaf in slot ``popcount(n) - k``. Each is
-    the join of two halves ``[a, m-1]`` and ``[m, n]``, tested like :func:`merge_is_turning`: the
-    whole, ``[a, m]`` and ``[m-1, n]``. The right half starts at the leaf stored in the next slot,
-    or is leaf ``n`` alone for the smallest sub-tree. ``ckpts`` must already include leaf ``n``.
+
+def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, rho: Array,
+               prev_p_sharp: Array, prev_rho_before: Array) -> tuple[Checkpoints, Array]:
+    """U-turn checks of the sub-trees that leaf ``n`` completes, and the checkpoints with leaf ``n``.
+
+    Leaf ``n`` has velocity ``p_sharp = ps_n``, momentum sums ``rho_before = S_{n-1}`` and ``rho = S_n``;
+    ``prev_p_sharp = ps_{n-1}`` and ``prev_rho_before = S_{n-2}`` describe leaf ``n - 1``. An odd leaf ``n``
+    with ``K`` trailing one-bits closes the sub-trees of sizes ``2, 4, ..., 2**K`` ending at ``n``; the one
+    of size ``2**k`` starts at the leaf ``a`` in slot ``popcount(n) - k``. Each is the join of two halves
+    ``[a, m-1]`` and ``[m, n]`` (``m`` is the leaf in the next slot, or ``n`` itself for the smallest
+    sub-tree), tested like :func:`merge_is_turning`: the whole ``[a, n]``, ``[a, m]`` and ``[m-1, n]``.
+    An even leaf is stored in slot ``popcount(n)`` instead (it completes no sub-tree).
     """
-    num_slots = ckpts.shape[0]
+    slots = ckpts.own.shape[0] - 1
     pc = jax.lax.population_count(n)
     trailing_ones = jax.lax.population_count(n ^ (n + 1)) - 1
-    slots = jnp.arange(num_slots)
-    valid = (slots >= pc - trailing_ones) & (slots < pc) & (n % 2 == 1)
-    shifted = jnp.concatenate([ckpts[1:], record[None]], axis=0)
-    mid = jnp.where((slots == pc - 1)[:, None, None], record[None], shifted)
+    odd = n % 2 == 1
+    # the dot products of stored vectors with S_n and ps_n; only slots lo .. pc - 1 are read below
+    lo = jnp.where(odd, pc - trailing_ones, jnp.maximum(pc - 1, 0))
+    r = _slot_dots(ckpts, rho, p_sharp, lo, pc)  # (slots + 1, 4)
+    ps_s, pps_s = r[:, 0], r[:, 1]  # ps_a . S_n, ps_{a-1} . S_n
+    rb_ps, prb_ps = r[:, 2], r[:, 3]  # S_{a-1} . ps_n, S_{a-2} . ps_n
+    # the new leaf's own dot products
+    own_n = jnp.sum(jnp.stack([p_sharp * rho, p_sharp * rho_before, p_sharp * prev_rho_before,
+                               prev_p_sharp * rho, prev_p_sharp * prev_rho_before]), axis=-1)
+    psn_sn, psn_sb, psn_sbb, ppn_sn, ppn_sbb = (own_n[k] for k in range(5))
 
-    p_sharp_n, rho_n = record[P_SHARP], record[RHO_THROUGH]
-    p_sharp_a, rho_before_a = ckpts[:, P_SHARP], ckpts[:, RHO_BEFORE]
-    full = rho_n - rho_before_a  # leaves a .. n
-    left = mid[:, RHO_THROUGH] - rho_before_a  # leaves a .. m
-    right = rho_n - mid[:, PREV_RHO_BEFORE]  # leaves m-1 .. n
-
-    def dot(x, y):
-        return jnp.sum(x * y, axis=-1)
-
+    # slot i holds a sub-tree's first leaf a, slot i + 1 (static shift by one) its second half's first
+    # leaf m, unless that is leaf n itself
+    i = jnp.arange(slots)
+    valid = (i >= pc - trailing_ones) & (i < pc) & odd
+    last = i == pc - 1  # the smallest sub-tree: its second half is leaf n alone (m = n)
+    a1 = ckpts.own[:slots, 0]  # ps_a . S_{a-1}
+    m_ps_s = jnp.where(last, ps_s[:slots], ckpts.link[1:, 0])  # ps_a . S_m
+    m_rb_ps = jnp.where(last, rb_ps[:slots], ckpts.link[1:, 1])  # S_{a-1} . ps_m
+    m_own = jnp.where(last, psn_sn, ckpts.own[1:, 2])  # ps_m . S_m
+    m_prev = jnp.where(last, ppn_sn, pps_s[1:])  # ps_{m-1} . S_n
+    m_prev_own = jnp.where(last, ppn_sbb, ckpts.own[1:, 1])  # ps_{m-1} . S_{m-2}
+    m_prb = jnp.where(last, psn_sbb, prb_ps[1:])  # ps_n . S_{m-2}
+    ps_s, rb_ps = ps_s[:slots], rb_ps[:slots]
     ok = (
-        (dot(p_sharp_a, full) > 0)
-        & (dot(p_sharp_n, full) > 0)
-        & (dot(p_sharp_a, left) > 0)
-        & (dot(mid[:, P_SHARP], left) > 0)
-        & (dot(mid[:, PREV_P_SHARP], right) > 0)
-        & (dot(p_sharp_n, right) > 0)
+        (ps_s - a1 > 0)  # whole [a, n]: ps_a . (S_n - S_{a-1})
+        & (psn_sn - rb_ps > 0)  # ps_n . (S_n - S_{a-1})
+        & (m_ps_s - a1 > 0)  # [a, m]: ps_a . (S_m - S_{a-1})
+        & (m_own - m_rb_ps > 0)  # ps_m . (S_m - S_{a-1})
+        & (m_prev - m_prev_own > 0)  # [m-1, n]: ps_{m-1} . (S_n - S_{m-2})
+        & (psn_sn - m_prb > 0)  # ps_n . (S_n - S_{m-2})
     )
-    return jnp.any(valid & ~ok)
+    turning = jnp.any(valid & ~ok)
+
+    # an even leaf goes to slot popcount(n), with its dot products with the leaf in the slot before; an
+    # odd one writes the same quantities to the spare last slot, which is never read (an unconditional
+    # write is done in place, a conditional one would copy the arrays)
+    j = jnp.where(odd, slots, jnp.minimum(pc, slots - 1))
+    before = jnp.maximum(pc - 1, 0)
+    new = Checkpoints(
+        _put(ckpts.by_rho, j, 0, jnp.stack([p_sharp, prev_p_sharp])),
+        _put(ckpts.by_p_sharp, j, 0, jnp.stack([rho_before, prev_rho_before])),
+        _put(ckpts.own, j, 0, jnp.stack([psn_sb, ppn_sbb, psn_sn])),
+        _put(ckpts.link, j, 0, jnp.stack([r[before, 0], r[before, 2]])),
+    )
+    return new, turning
+
+
+def _slot_dots(ckpts: Checkpoints, rho: Array, p_sharp: Array, lo: Array, hi: Array) -> Array:
+    """Rows ``lo .. hi - 1`` of ``[ps_a . S_n, ps_{a-1} . S_n, S_{a-1} . ps_n, S_{a-2} . ps_n]`` (slots + 1,
+    4; the last row, of the spare slot, is not used).
+
+    Where XLA compiles the sampler's loops into single kernels (CPU), a loop over just those slots (one or
+    two on average): a sum over the dimension is a dependent chain of additions there, and all slots would
+    cost ``max_treedepth / 2`` times more. Elsewhere all slots at once, without a loop (the rows outside
+    ``lo .. hi - 1`` then hold values that are not used).
+    """
+    if not cpu_ops.loop_kernels_active():
+        return jnp.concatenate([jnp.sum(ckpts.by_rho * rho, axis=-1),
+                                jnp.sum(ckpts.by_p_sharp * p_sharp, axis=-1)], axis=1)
+
+    def one_slot(s, out):
+        row = jnp.concatenate([jnp.sum(ckpts.by_rho[s] * rho, axis=-1), jnp.sum(ckpts.by_p_sharp[s] * p_sharp, axis=-1)])
+        return _put(out, s, 0, row)
+
+    return jax.lax.fori_loop(lo, hi, one_slot, jnp.zeros((ckpts.own.shape[0], 4), rho.dtype))
+
+
+def _put(x: Array, i: Array, axis: int, value: Array) -> Array:
+    """``x`` with index ``i`` along ``axis`` set to ``value`` (a dynamic-update-slice: no scatter)."""
+    return jax.lax.dynamic_update_index_in_dim(x, value, i, axis)
