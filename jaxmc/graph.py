@@ -199,9 +199,26 @@ class TensorVariable:
                 parts.extend(i)
                 continue
             parts.append(i)
+        self._check_index_bounds(parts)
         out = apply(_getitem, self, tuple(parts))
         out.is_getitem = True
         return out
+
+    def _check_index_bounds(self, parts) -> None:
+        """Integer indices given as numbers or numpy arrays must be in range (numpy's IndexError; JAX would
+        clamp them silently)."""
+        if any(p is None or p is Ellipsis for p in parts) or len(parts) > self.ndim:
+            return
+        for axis, p in enumerate(parts):
+            if isinstance(p, (int, np.integer, list, np.ndarray)) and not isinstance(p, bool):
+                arr = np.asarray(p)
+                if arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+                    continue
+                n = self.shape[axis]
+                bad = arr[(arr >= n) | (arr < -n)]
+                if bad.size:
+                    raise IndexError(f"index {int(bad.flat[0])} is out of bounds for axis {axis} of "
+                                     f"{self._label()}, which has size {n} (shape {tuple(self.shape)})")
 
     # --- methods (numpy-like) --------------------------------------------------------------------------
     @property

@@ -112,3 +112,21 @@ def test_merge_checks_detect_turn_at_junction():
     rho = args["first_rho"] + args["second_rho"]
     assert not bool(termination.is_turning(args["first_outer_ps"], args["second_outer_ps"], rho))
     assert bool(termination.merge_is_turning(**args))
+
+
+def test_slot_loop_and_vectorized_checks_agree():
+    """The U-turn checks loop over the needed checkpoint slots where XLA compiles loops into single CPU
+    kernels and use all slots at once elsewhere (jaxmc.cpu_ops.plain() forces the latter): same trees."""
+    from jaxmc import cpu_ops
+
+    precision, banana = jnp.asarray(PRECISIONS["banana"]), BANANA["banana"]
+    rng = np.random.default_rng(7)
+    args = (jax.random.split(jax.random.key(7), BATCH), rng.normal(size=(BATCH, DIM)),
+            np.exp(rng.uniform(np.log(0.01), np.log(1.2), size=BATCH)),
+            np.exp(0.3 * rng.normal(size=(BATCH, DIM))), precision, banana)
+    _, loop_info = kernel(*args)
+    with cpu_ops.plain():
+        _, plain_info = jax.jit(kernel.__wrapped__)(*args)
+    for name in ("tree_depth", "n_steps", "diverging"):
+        np.testing.assert_array_equal(loop_info._asdict()[name], plain_info._asdict()[name])
+    assert len(np.unique(loop_info.tree_depth)) >= 4
