@@ -5,6 +5,8 @@ parameters, so that `pm.sample` can warn without ArviZ compiling its numba funct
 """
 from __future__ import annotations
 
+import concurrent.futures
+
 import numpy as np
 from scipy import special
 
@@ -15,31 +17,32 @@ def _split(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x[:, :half], x[:, x.shape[1] - half:]], axis=0)
 
 
-def _average_ranks(flat: np.ndarray) -> np.ndarray:
-    """Ranks 1..n down each column of (n, k), ties sharing their average rank, NaN columns all NaN (as
-    `scipy.stats.rankdata(method="average")`; sorting rows of the transpose is several times faster)."""
-    a = np.ascontiguousarray(flat.T)
-    k, n = a.shape
+def _z_scale(x: np.ndarray) -> np.ndarray:
+    """Normal scores of the pooled ranks, per parameter: `ndtri((rank - 3/8) / (n + 1/4))` with ties
+    sharing their average rank and NaN columns all NaN (ArviZ's rank normalization, with
+    `scipy.stats.rankdata(method="average")`). Sorting rows of the transpose, and looking the scores of
+    untied ranks up in one table, is several times faster than ranking with scipy."""
+    n = x.shape[0] * x.shape[1]
+    a = np.ascontiguousarray(x.reshape(n, -1).T)  # (k, n)
+    k = a.shape[0]
     order = np.argsort(a, axis=1)
     s = np.take_along_axis(a, order, axis=1)
-    pos = np.broadcast_to(np.arange(n), (k, n))
     starts = np.ones((k, n), bool)
     starts[:, 1:] = s[:, 1:] != s[:, :-1]  # a new value begins a run of ties
-    ends = np.ones((k, n), bool)
-    ends[:, :-1] = starts[:, 1:]
-    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
-    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    ranks = np.empty((k, n))
-    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=1)
-    ranks[np.isnan(a).any(axis=1)] = np.nan
-    return ranks.T
-
-
-def _z_scale(x: np.ndarray) -> np.ndarray:
-    """Normal scores of the pooled ranks (average ranks for ties), per parameter."""
-    n = x.shape[0] * x.shape[1]
-    ranks = _average_ranks(x.reshape(n, -1))
-    return special.ndtri((ranks - 0.375) / (n + 0.25)).reshape(x.shape)
+    sorted_z = np.broadcast_to(special.ndtri((np.arange(1, n + 1) - 0.375) / (n + 0.25)), (k, n)).copy()
+    tied = ~starts.all(axis=1)
+    if tied.any():  # average ranks within runs of equal values
+        st = starts[tied]
+        pos = np.broadcast_to(np.arange(n), st.shape)
+        ends = np.ones_like(st)
+        ends[:, :-1] = st[:, 1:]
+        first = np.maximum.accumulate(np.where(st, pos, 0), axis=1)
+        last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
+        sorted_z[tied] = special.ndtri(((first + last) / 2.0 + 1.0 - 0.375) / (n + 0.25))
+    z = np.empty((k, n))
+    np.put_along_axis(z, order, sorted_z, axis=1)
+    z[np.isnan(a).any(axis=1)] = np.nan
+    return z.T.reshape(x.shape)
 
 
 def _rhat(x: np.ndarray) -> np.ndarray:
@@ -57,10 +60,12 @@ def rhat(x) -> np.ndarray:
 def rhat_and_ess_bulk(x) -> tuple[np.ndarray, np.ndarray]:
     """:func:`rhat` and :func:`ess_bulk` of the same draws, ranking them once."""
     x = _split(np.asarray(x, dtype=float))
-    folded = np.abs(x - np.median(x.reshape(-1, *x.shape[2:]), axis=0))
-    z = _z_scale(x)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL
+        z_folded = pool.submit(lambda: _z_scale(np.abs(x - np.median(x.reshape(-1, *x.shape[2:]), axis=0))))
+        z = _z_scale(x)
+        z_folded = z_folded.result()
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.fmax(_rhat(z), _rhat(_z_scale(folded)))
+        r = np.fmax(_rhat(z), _rhat(z_folded))
         ess = _ess(z.reshape(z.shape[0], z.shape[1], -1)).reshape(z.shape[2:])
     return r, ess
 
