@@ -1,17 +1,20 @@
-"""Global numeric settings: float64 by default (as PyMC), float32 selectable for GPUs."""
+"""Global settings: float64 by default (as PyMC, float32 selectable for GPUs), the on-disk compilation cache
+and the XLA options of jaxmc's compiled programs."""
 
 import os
 
 # Set before JAX creates its CPU client, which reads XLA_FLAGS once (see `_enable_small_loop_kernels`).
 _SMALL_LOOP_OPTION = "xla_cpu_small_while_loop_byte_threshold"
+_SMALL_LOOP_BYTES = 64 * 2**20
 
 
 def _enable_small_loop_kernels() -> None:
     """Let XLA:CPU compile a whole while loop into one kernel (its small-while-loop pass, with the size
-    limit raised from 1 kB to 1 GB), instead of dispatching every operation of every iteration as its own
-    kernel. NUTS is loops of many tiny operations: on eight schools a gradient evaluation inside the
-    sampler costs 1.1 us this way instead of 3.6 us. The pass skips loops that contain a matrix product,
-    a scatter or a library call, and only applies on CPU.
+    limit raised from 1 kB to 64 MB of loop state), instead of dispatching every operation of every
+    iteration as its own kernel. NUTS is loops of many tiny operations: on eight schools a gradient
+    evaluation inside the sampler costs 1.05 us this way instead of 3.15 us (BENCHMARKS.md). The pass
+    skips loops that contain a library call (LAPACK, YNNPACK fusions) or a sort, and only applies on CPU;
+    `jaxmc.cpu_ops` writes products and gathers' gradients so that they run fast inside such a kernel.
 
     XLA reads the option once per process from XLA_FLAGS, when JAX first creates its CPU client, so it is
     set here, when jaxmc is imported; it then also applies to other JAX code in the process. Set
@@ -22,7 +25,8 @@ def _enable_small_loop_kernels() -> None:
     flags = os.environ.get("XLA_FLAGS", "")
     if _SMALL_LOOP_OPTION in flags or "xla_backend_extra_options" in flags:
         return  # the user's own setting wins (XLA would take only one xla_backend_extra_options)
-    os.environ["XLA_FLAGS"] = (flags + f" --xla_backend_extra_options={_SMALL_LOOP_OPTION}=1000000000").strip()
+    option = f"--xla_backend_extra_options={_SMALL_LOOP_OPTION}={_SMALL_LOOP_BYTES}"
+    os.environ["XLA_FLAGS"] = f"{flags} {option}".strip()
 
 
 _enable_small_loop_kernels()
@@ -94,7 +98,13 @@ def compiler_options() -> dict:
     long reductions (for float32 accuracy) adds kernels to every leapfrog step (radon: 1.3 s -> 1.15 s
     compile, 10% faster sampling). For the posterior predictive of the flagship (4000 draws x 1500 rows)
     -O1 makes the first call 1.05 s -> 0.71 s and the second 0.19 s -> 0.23 s; for 10 new rows the first
-    call goes 1.56 s -> 0.36 s."""
+    call goes 1.56 s -> 0.36 s.
+
+    Two options keep the sampler's loops single kernels (see `_enable_small_loop_kernels`): no YNNPACK
+    library fusions (XLA turns larger multiply-and-sum patterns, such as the U-turn checks of a model with
+    52 or more parameters, into library calls, which split the loop: radon's sampling 0.6 s -> 0.3 s), and
+    copy insertion that follows nested loops (otherwise the U-turn checkpoints, 31 kB for radon, are copied
+    after every sub-tree: 9.3 -> 6.9 us per gradient evaluation, one chain)."""
     if jax.default_backend() != "cpu":
         return {}
     opts = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1,

@@ -257,7 +257,8 @@ def _params_at(cm, rv, flat, data):
 # ---------------------------------------------------------------------- the compiled run
 MAX_CHUNK = 500  # most steps per compiled call; the progress bar updates between calls
 CHUNK_SECONDS = 0.25  # aimed-at wall time of one call, so that slow models still show progress
-CHUNK_BYTES = 64 * 2**20  # most output bytes of one call (large deterministics give shorter chunks)
+CHUNK_BYTES = 16 * 2**20  # most output bytes of one call (large deterministics give shorter chunks); well
+# under the size up to which XLA compiles the chunk loop into one CPU kernel (jaxmc.config)
 
 
 def _chunk_length(model, names) -> int:
