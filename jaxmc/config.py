@@ -100,15 +100,17 @@ def compiler_options() -> dict:
     -O1 makes the first call 1.05 s -> 0.71 s and the second 0.19 s -> 0.23 s; for 10 new rows the first
     call goes 1.56 s -> 0.36 s.
 
-    Two options keep the sampler's loops single kernels (see `_enable_small_loop_kernels`): no YNNPACK
-    library fusions (XLA turns larger multiply-and-sum patterns, such as the U-turn checks of a model with
-    52 or more parameters, into library calls, which split the loop: radon's sampling 0.6 s -> 0.3 s), and
-    copy insertion that follows nested loops (otherwise the U-turn checkpoints, 31 kB for radon, are copied
-    after every sub-tree: 9.3 -> 6.9 us per gradient evaluation, one chain)."""
+    No YNNPACK library fusions: XLA turns larger multiply-and-sum patterns, such as the U-turn checks of a
+    model with 52 or more parameters, into library calls, which split the sampler's loops out of single
+    kernels (see `_enable_small_loop_kernels`; radon's sampling 0.6 s -> 0.3 s). XLA's region analysis in
+    copy insertion (`xla_cpu_copy_insertion_use_region_analysis`) would save the copies of the U-turn
+    checkpoints after every sub-tree (radon: 9.3 -> 6.9 us per gradient evaluation, one chain) but
+    miscompiles diffrax's ODE solver loops (different log-density gradients inside a loop), so it stays
+    off; tests/test_scan_ode.py checks an ODE model's gradients in a compiled loop against plain jit."""
     if jax.default_backend() != "cpu":
         return {}
     opts = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1,
-            "xla_cpu_experimental_ynn_fusion_type": "", "xla_cpu_copy_insertion_use_region_analysis": True}
+            "xla_cpu_experimental_ynn_fusion_type": ""}
     if jnp.dtype(floatX()) == jnp.float64:
         opts["xla_disable_hlo_passes"] = "tree_reduction_rewriter"
     return opts
