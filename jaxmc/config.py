@@ -104,7 +104,7 @@ def compiler_options() -> dict:
     model with 52 or more parameters, into library calls, which split the sampler's loops out of single
     kernels (see `_enable_small_loop_kernels`; radon's sampling 0.6 s -> 0.3 s). XLA's region analysis in
     copy insertion (`xla_cpu_copy_insertion_use_region_analysis`) would save the copies of the U-turn
-    checkpoints after every sub-tree (radon: 9.3 -> 6.9 us per gradient evaluation, one chain) but
+    checkpoints after every sub-tree (radon: 4.6 -> 3.3 us per gradient evaluation, 4 chains) but
     miscompiles diffrax's ODE solver loops (different log-density gradients inside a loop), so it stays
     off; tests/test_scan_ode.py checks an ODE model's gradients in a compiled loop against plain jit."""
     if jax.default_backend() != "cpu":
