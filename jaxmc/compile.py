@@ -13,8 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import cpu_ops
-from jaxmc import config
+from jaxmc import config, cpu_ops
 from jaxmc.graph import TensorVariable, evaluate
 
 TRACE_COUNT: collections.Counter = collections.Counter()

@@ -54,9 +54,9 @@ def loop_kernels_active() -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- products
-def _macs(a, b, out_shape) -> int:
-    k = a.shape[-1] if a.ndim else 1
-    return int(math.prod(out_shape)) * int(k)
+def _macs(a, out_shape) -> int:
+    """Multiply-adds of a product of ``a`` (contracted over its last axis) giving ``out_shape``."""
+    return int(math.prod(out_shape)) * int(a.shape[-1])
 
 
 def _as_sum_ok(a, b) -> bool:
@@ -70,7 +70,7 @@ def matmul(a, b):
     if not _as_sum_ok(a, b):
         return jnp.matmul(a, b)
     out = jax.eval_shape(jnp.matmul, a, b)  # also checks the shapes, with jnp's error message
-    if _macs(a, b, out.shape) > MAX_LOOP_MACS:
+    if _macs(a, out.shape) > MAX_LOOP_MACS:
         return jnp.matmul(a, b)
     dtype = out.dtype
     a, b = a.astype(dtype), b.astype(dtype)

@@ -52,22 +52,31 @@ def _rhat(x: np.ndarray) -> np.ndarray:
     return np.sqrt((between / within + n - 1) / n)
 
 
-def rhat(x) -> np.ndarray:
-    """Rank-normalized split R-hat of draws shaped (chain, draw, ...): max of bulk and tail (folded)."""
-    return rhat_and_ess_bulk(x)[0]
-
-
-def rhat_and_ess_bulk(x) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`rhat` and :func:`ess_bulk` of the same draws, ranking them once."""
-    x = _split(np.asarray(x, dtype=float))
+def _rank_rhat(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R-hat of split draws (max of bulk and tail), and the bulk normal scores it ranked them to."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL
         z_folded = pool.submit(lambda: _z_scale(np.abs(x - np.median(x.reshape(-1, *x.shape[2:]), axis=0))))
         z = _z_scale(x)
         z_folded = z_folded.result()
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.fmax(_rhat(z), _rhat(z_folded))
-        ess = _ess(z.reshape(z.shape[0], z.shape[1], -1)).reshape(z.shape[2:])
-    return r, ess
+        return np.fmax(_rhat(z), _rhat(z_folded)), z
+
+
+def _bulk_ess(z: np.ndarray) -> np.ndarray:
+    """ESS of rank-normalized split draws (chain, draw, ...)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _ess(z.reshape(z.shape[0], z.shape[1], -1)).reshape(z.shape[2:])
+
+
+def rhat(x) -> np.ndarray:
+    """Rank-normalized split R-hat of draws shaped (chain, draw, ...): max of bulk and tail (folded)."""
+    return _rank_rhat(_split(np.asarray(x, dtype=float)))[0]
+
+
+def rhat_and_ess_bulk(x) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rhat` and :func:`ess_bulk` of the same draws, ranking them once."""
+    r, z = _rank_rhat(_split(np.asarray(x, dtype=float)))
+    return r, _bulk_ess(z)
 
 
 def _autocov(x: np.ndarray) -> np.ndarray:
@@ -120,7 +129,4 @@ def ess_mean(x) -> np.ndarray:
 
 def ess_bulk(x) -> np.ndarray:
     """Bulk effective sample size of draws shaped (chain, draw, ...)."""
-    x = _split(np.asarray(x, dtype=float))
-    shape = x.shape[2:]
-    z = _z_scale(x).reshape(x.shape[0], x.shape[1], -1)
-    return _ess(z).reshape(shape)
+    return _bulk_ess(_z_scale(_split(np.asarray(x, dtype=float))))

@@ -334,6 +334,7 @@ _UFUNC_REDUCE = {"add": jnp.sum, "multiply": jnp.prod, "maximum": jnp.max, "mini
 
 
 def _getitem(x, idx):
+    # (x without a dtype: math._update_subtensor replays this op on an index-capturing object)
     if len(idx) == 1 and hasattr(x, "dtype") and cpu_ops.is_integer_array_index(idx[0]):
         return cpu_ops.take_rows(x, idx[0])  # rows by integer array: scatter-free gradient on CPU
     return x[idx]

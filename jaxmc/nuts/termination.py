@@ -61,9 +61,9 @@ class Checkpoints(NamedTuple):
     * ``link[i]``: with ``b`` the leaf in slot ``i - 1``, ``ps_b . S_a`` and ``S_{b-1} . ps_a``, shape
       (slots + 1, 2) (the checks join a sub-tree's two halves, which start at the leaves of adjacent slots).
 
-    Every check of a new leaf is then a difference of dot products, and all the dot products that involve
-    stored vectors come from one pass over ``by_rho`` and ``by_p_sharp``; no stored vector is copied or
-    rewritten per leaf.
+    Every check of a new leaf is then a difference of dot products; those that involve stored vectors
+    are taken with the new leaf's ``S_n`` and ``ps_n`` over the slots the leaf needs (:func:`_slot_dots`),
+    and no stored vector is copied or rewritten per leaf.
     """
 
     by_rho: Array
