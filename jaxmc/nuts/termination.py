@@ -102,7 +102,11 @@ def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, 
     odd = n % 2 == 1
     # the dot products of stored vectors with S_n and ps_n; only slots lo .. pc - 1 are read below
     lo = jnp.where(odd, pc - trailing_ones, jnp.maximum(pc - 1, 0))
-    r = _slot_dots(ckpts, rho, p_sharp, lo, pc)  # (slots + 1, 4)
+    # an even leaf goes to slot popcount(n); an odd one writes the same vectors to the spare last slot,
+    # which is never read (an unconditional write is done in place, a conditional one would copy)
+    j = jnp.where(odd, slots, jnp.minimum(pc, slots - 1))
+    r, by_rho, by_p_sharp = _slot_dots_and_store(
+        ckpts, rho, p_sharp, lo, pc, j, jnp.stack([p_sharp, prev_p_sharp]), jnp.stack([rho_before, prev_rho_before]))
     ps_s, pps_s = r[:, 0], r[:, 1]  # ps_a . S_n, ps_{a-1} . S_n
     rb_ps, prb_ps = r[:, 2], r[:, 3]  # S_{a-1} . ps_n, S_{a-2} . ps_n
     # the new leaf's own dot products
@@ -133,38 +137,54 @@ def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, 
     )
     turning = jnp.any(valid & ~ok)
 
-    # an even leaf goes to slot popcount(n), with its dot products with the leaf in the slot before; an
-    # odd one writes the same quantities to the spare last slot, which is never read (an unconditional
-    # write is done in place, a conditional one would copy the arrays)
-    j = jnp.where(odd, slots, jnp.minimum(pc, slots - 1))
+    # the leaf's own dot products, and those with the leaf in the slot before, go where its vectors went
     before = jnp.maximum(pc - 1, 0)
     new = Checkpoints(
-        _put(ckpts.by_rho, j, 0, jnp.stack([p_sharp, prev_p_sharp])),
-        _put(ckpts.by_p_sharp, j, 0, jnp.stack([rho_before, prev_rho_before])),
+        by_rho,
+        by_p_sharp,
         _put(ckpts.own, j, 0, jnp.stack([psn_sb, ppn_sbb, psn_sn])),
         _put(ckpts.link, j, 0, jnp.stack([r[before, 0], r[before, 2]])),
     )
     return new, turning
 
 
-def _slot_dots(ckpts: Checkpoints, rho: Array, p_sharp: Array, lo: Array, hi: Array) -> Array:
+def _slot_dots_and_store(ckpts: Checkpoints, rho: Array, p_sharp: Array, lo: Array, hi: Array, j: Array,
+                         by_rho_row: Array, by_p_sharp_row: Array) -> tuple[Array, Array, Array]:
     """Rows ``lo .. hi - 1`` of ``[ps_a . S_n, ps_{a-1} . S_n, S_{a-1} . ps_n, S_{a-2} . ps_n]`` (slots + 1,
-    4; the last row, of the spare slot, is not used).
+    4; the last row, of the spare slot, is not used), then ``by_rho`` and ``by_p_sharp`` with slot ``j`` set
+    to the given rows.
 
     Where XLA compiles the sampler's loops into single kernels (CPU), a loop over just those slots (one or
     two on average): a sum over the dimension is a dependent chain of additions there, and all slots would
-    cost ``max_treedepth / 2`` times more. Elsewhere all slots at once, without a loop (the rows outside
-    ``lo .. hi - 1`` then hold values that are not used).
+    cost ``max_treedepth / 2`` times more. The loop also does the write, in a last pass (``s == hi``; earlier
+    passes write the spare slot): a loop that only read the stored vectors would need its own copy of them,
+    because the write after it updates them in place, and that copy, of ``2 (max_treedepth + 1) dim`` values
+    per array and leaf, cost more than all the rest of a leaf's bookkeeping (D = 1000: 32 us per leaf).
+    Elsewhere all slots at once, without a loop (the rows outside ``lo .. hi - 1`` then hold values that are
+    not used).
     """
     if not cpu_ops.loop_kernels_active():
-        return jnp.concatenate([jnp.sum(ckpts.by_rho * rho, axis=-1),
-                                jnp.sum(ckpts.by_p_sharp * p_sharp, axis=-1)], axis=1)
+        r = jnp.concatenate([jnp.sum(ckpts.by_rho * rho, axis=-1),
+                             jnp.sum(ckpts.by_p_sharp * p_sharp, axis=-1)], axis=1)
+        return r, _put(ckpts.by_rho, j, 0, by_rho_row), _put(ckpts.by_p_sharp, j, 0, by_p_sharp_row)
+    spare = ckpts.own.shape[0] - 1
 
-    def one_slot(s, out):
-        row = jnp.concatenate([jnp.sum(ckpts.by_rho[s] * rho, axis=-1), jnp.sum(ckpts.by_p_sharp[s] * p_sharp, axis=-1)])
-        return _put(out, s, 0, row)
+    def one_slot(s, carry):
+        out, by_rho, by_p_sharp = carry
+        row = jnp.concatenate([jnp.sum(by_rho[s] * rho, axis=-1), jnp.sum(by_p_sharp[s] * p_sharp, axis=-1)])
+        w = jnp.where(_always(row) & (s == hi), j, spare)  # see _always: the write waits for the reads
+        return _put(out, s, 0, row), _put(by_rho, w, 0, by_rho_row), _put(by_p_sharp, w, 0, by_p_sharp_row)
 
-    return jax.lax.fori_loop(lo, hi, one_slot, jnp.zeros((ckpts.own.shape[0], 4), rho.dtype))
+    init = (jnp.zeros((ckpts.own.shape[0], 4), rho.dtype), ckpts.by_rho, ckpts.by_p_sharp)
+    return jax.lax.fori_loop(lo, hi + 1, one_slot, init)
+
+
+def _always(x: Array) -> Array:
+    """True, computed from ``x`` (``x >= x`` or ``x != x`` holds for every float, NaN included; XLA does not
+    fold it). An in-place write whose index uses it is ordered after the reads that gave ``x``; XLA:CPU
+    otherwise copies the whole buffer before each such write (with its default copy insertion, a read not
+    upstream of the write may race with it)."""
+    return jnp.all((x >= x) | (x != x))
 
 
 def _put(x: Array, i: Array, axis: int, value: Array) -> Array:
