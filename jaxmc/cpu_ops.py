@@ -107,7 +107,87 @@ def take_rows(x, idx):
     x = jnp.asarray(x)
     if not loop_kernels_active() or not jnp.issubdtype(x.dtype, jnp.floating):
         return x[idx]
+    if isinstance(idx, np.ndarray):  # a constant: its gradient's plan is made now, at trace time
+        return _take_rows_constant(x, idx)
     return _take_rows(x, jnp.asarray(idx))
+
+
+#: at most this many runs are summed as static slices by :func:`_sum_runs`, if they have at least
+#: MIN_SLICED_RUN entries
+SLICED_RUNS = 16
+MIN_SLICED_RUN = 8
+#: bucket capacities grow by this factor (padding at most this much work)
+BUCKET_GROWTH = 1.5
+
+
+def _take_rows_constant(x, idx: np.ndarray):
+    """``x[idx]`` for a constant integer array ``idx``; the gradient sums each row's entries as contiguous
+    runs of the gradient sorted by row (known now), without a scatter or a loop.
+
+    Measured (radon's 919 entries into 85 rows, one gradient in a compiled loop): 0.34 us with a static
+    slice per row, 0.59 us in buckets, 1.45 us with the four-accumulator loop of :func:`_add_into_rows`."""
+    n = x.shape[0]
+    flat = np.ravel(np.where(idx < 0, idx + n, idx)).astype(np.int64)
+    flat = np.clip(flat, 0, n - 1)
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = np.searchsorted(ordered, np.arange(n), side="left")
+    ends = np.searchsorted(ordered, np.arange(n), side="right")
+    permute = None if np.array_equal(order, np.arange(flat.size)) else order
+
+    @jax.custom_vjp
+    def take(x):
+        return x[idx]
+
+    def fwd(x):
+        return x[idx], None
+
+    def bwd(_, g):
+        g = jnp.reshape(g, (flat.size,) + g.shape[idx.ndim:])
+        if permute is not None:
+            g = g[permute]
+        return (_sum_runs(g, starts, ends),)
+
+    take.defvjp(fwd, bwd)
+    return take(x)
+
+
+def _sum_runs(g, starts: np.ndarray, ends: np.ndarray):
+    """``out[k] = g[starts[k]:ends[k]].sum(0)`` for static runs (empty runs give zeros).
+
+    The longest runs (at most ``SLICED_RUNS``, of ``MIN_SLICED_RUN`` entries or more) are summed as static
+    slices; the others are padded to a few capacities, growing by ``BUCKET_GROWTH``, and summed along the
+    padding (a padded entry reads an appended zero). A slice per run is fastest to run but slowest to
+    compile: radon's 85 runs as slices added 1.2 s to the first call."""
+    row = g.shape[1:]
+    sizes = ends - starts
+    n = sizes.shape[0]
+    by_size = np.argsort(-sizes, kind="stable")
+    sliced = by_size[:SLICED_RUNS][sizes[by_size[:SLICED_RUNS]] >= MIN_SLICED_RUN]
+    parts, rows_in_parts = [], []
+    if sliced.size:
+        parts.append(jnp.stack([jnp.sum(g[starts[k]:ends[k]], axis=0) for k in sliced]))
+        rows_in_parts.append(sliced)
+    rest = np.setdiff1d(np.arange(n), sliced)
+    empty = rest[sizes[rest] == 0]
+    rest = rest[sizes[rest] > 0]
+    if rest.size:
+        gz = jnp.concatenate([g, jnp.zeros((1,) + row, g.dtype)])
+        low, cap = 0, 1
+        while low < int(sizes[rest].max()):
+            members = rest[(sizes[rest] > low) & (sizes[rest] <= cap)]
+            if members.size:
+                cols = np.arange(cap)
+                take = np.where(cols[None, :] < sizes[members, None], starts[members, None] + cols[None, :],
+                                g.shape[0])
+                parts.append(jnp.sum(gz[take], axis=1))
+                rows_in_parts.append(members)
+            low, cap = cap, max(cap + 1, int(np.ceil(cap * BUCKET_GROWTH)))
+    if empty.size:
+        parts.append(jnp.zeros((empty.size,) + row, g.dtype))
+        rows_in_parts.append(empty)
+    where = np.argsort(np.concatenate(rows_in_parts), kind="stable")
+    return jnp.concatenate(parts)[where]
 
 
 @jax.custom_vjp
@@ -153,3 +233,4 @@ def _add_into_rows(g, flat, n):
 
 
 _take_rows.defvjp(_take_rows_fwd, _take_rows_bwd)
+

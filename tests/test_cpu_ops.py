@@ -42,6 +42,9 @@ def test_matmul_gradient_and_integers():
     ((85,), RNG.integers(0, 85, 919)),
     ((85,), RNG.integers(-85, 85, 50)),  # negative indices count from the end
     ((7, 3), RNG.integers(0, 7, (5, 4))),  # rows of a matrix, a 2-D index
+    ((85,), np.sort(RNG.integers(0, 85, 919))),  # sorted: no permutation of the gradient
+    ((400,), RNG.integers(0, 300, 5000)),  # 100 rows never indexed; most runs summed in buckets
+    ((3,), RNG.integers(0, 3, 10_000)),  # long runs, all summed as slices
 ])
 def test_take_rows_value_and_gradient(shape, idx):
     x = jnp.asarray(RNG.normal(size=shape))
@@ -52,6 +55,9 @@ def test_take_rows_value_and_gradient(shape, idx):
     np.testing.assert_allclose(jax.grad(ours)(x), jax.grad(plain)(x), rtol=1e-12, atol=1e-13)
     batched = jax.vmap(jax.grad(ours))(jnp.stack([x, 2 * x]))  # chains vmapped
     np.testing.assert_allclose(batched[1], jax.grad(plain)(2 * x), rtol=1e-12, atol=1e-13)
+    # a traced index (pm.Data): the gradient adds into the rows in a loop instead
+    traced = jax.jit(jax.grad(lambda v, i: jnp.sum(jnp.sin(cpu_ops.take_rows(v, i)) * w)))
+    np.testing.assert_allclose(traced(x, jnp.asarray(idx)), jax.grad(plain)(x), rtol=1e-12, atol=1e-13)
 
 
 def test_model_indexing_hessian_and_sampler_program():

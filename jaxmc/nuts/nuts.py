@@ -211,7 +211,7 @@ def build_kernel(
             log_w = -leaf.energy_error
             log_weight = jnp.logaddexp(c.log_weight, log_w)
             u = rand.leaf_u(depth, c.n, dtype)  # see TransitionRandomness
-            take = jnp.log(u) < log_w - log_weight
+            take = rng.log_unit(u) < log_w - log_weight
             proposal = _select(take, state, c.proposal)
             proposal_n = jnp.where(take, c.n, c.proposal_n)
             rho = c.rho + p

@@ -104,12 +104,14 @@ def nutpie_init_step_size(
     """
     dtype = state.position.dtype
     initial_step = jnp.asarray(initial_step, dtype)
-    momentum = sample_momentum(key, inv_mass)
 
     def cond(c: _NutpieCarry):
         return ~c.done
 
     def body(c: _NutpieCarry):
+        # the same draw in every try, made inside the loop: a search runs in a few transitions of a run,
+        # and a draw outside it would be paid by every transition
+        momentum = sample_momentum(key, inv_mass)
         delta = _energy_change(logdensity_fn, state, momentum, c.step_size, inv_mass)
         accept = jnp.exp(jnp.minimum(delta, 0.0))
         diverged = ~(-delta <= max_energy_error)

@@ -29,9 +29,27 @@ def test_normals_match_standard_normal(seed):
     assert stats.kstest(z, "norm").pvalue > 1e-3
     assert abs(z.mean()) < 4 / np.sqrt(z.size)
     assert abs(z.var() - 1) < 4 * np.sqrt(2 / z.size)
+    # the two halves are the cosine and sine outputs of the same Box-Muller pairs: independent
+    assert abs(np.corrcoef(z[:50_000], z[50_000:])[0, 1]) < 0.02
+    assert abs(np.corrcoef(z[:50_000] ** 2, z[50_000:] ** 2)[0, 1]) < 0.02
     z2 = np.asarray(rng.normal(seed, (50, 20), jnp.float64))
     assert z2.shape == (50, 20)
-    np.testing.assert_array_equal(z2.ravel(), z[:1000])  # the same stream, laid out by shape
+    flat = np.asarray(rng.normal(seed, (1000,), jnp.float64))
+    np.testing.assert_array_equal(z2.ravel(), flat)  # the same draws, laid out by shape
+    z32 = np.asarray(rng.normal(seed, (20_001,), jnp.float32), np.float64)  # odd count: one sine unused
+    assert z32.shape == (20_001,) and stats.kstest(z32, "norm").pvalue > 1e-3
+
+
+@pytest.mark.parametrize("dtype, tol", [(jnp.float64, 2e-15), (jnp.float32, 4e-7)])
+def test_log_and_trigonometric_polynomials_are_accurate(dtype, tol):
+    u = np.concatenate([np.random.default_rng(0).uniform(size=200_000), 2.0 ** -np.arange(1, 60),
+                        [1.0, 0.5, 0.25, 0.75, 0.125, 1 - 2.0 ** -53, 0.7071067811865476]]).astype(dtype)
+    exact = np.log(u.astype(np.float64))
+    got = np.asarray(rng.log_unit(jnp.asarray(u)), np.float64)
+    np.testing.assert_allclose(got, exact, rtol=tol, atol=tol)
+    c, s = rng.cos_sin_2pi(jnp.asarray(u))
+    np.testing.assert_allclose(np.asarray(c, np.float64), np.cos(2 * np.pi * u.astype(np.float64)), atol=tol)
+    np.testing.assert_allclose(np.asarray(s, np.float64), np.sin(2 * np.pi * u.astype(np.float64)), atol=tol)
 
 
 def test_substreams_and_seeds_are_independent(seed):
