@@ -28,8 +28,9 @@ class Adaptation(NamedTuple):
 
     * ``init(hmc_state) -> (adapt_state, step_size, inv_mass)``: the initial step-size search is
       left pending;
-    * ``prepare(adapt_state, key, hmc_state, step_size, inv_mass) -> (adapt_state, step_size)``:
-      run before each transition; does a pending step-size search (none in most steps);
+    * ``prepare(adapt_state, key, hmc_state, step_size, inv_mass, momentum=None) -> (adapt_state,
+      step_size)``: run before each transition; does a pending step-size search (none in most steps),
+      with the transition's momentum when given (nutpie's search uses one draw);
     * ``update(adapt_state, step_index, hmc_state, info, step_size, inv_mass)
       -> (adapt_state, step_size, inv_mass)``: after each tuning transition (``step_index <
       num_tune``); at the last tuning step the step size becomes ``step_size_bar``;
@@ -146,11 +147,12 @@ def nutpie_adaptation(
         )
         return state, step_size, _inv_mass_from_grad(hmc.logdensity_grad)
 
-    def prepare(state: NutpieAdaptState, key, hmc: HMCState, step_size, inv_mass):
+    def prepare(state: NutpieAdaptState, key, hmc: HMCState, step_size, inv_mass, momentum=None):
         dtype = hmc.position.dtype
         initial = jnp.asarray(initial_step, dtype)
         eps, found = nutpie_init_step_size(
-            logdensity_fn, key, hmc, inv_mass, initial, target_accept, enabled=state.search_pending
+            logdensity_fn, key, hmc, inv_mass, initial, target_accept, enabled=state.search_pending,
+            momentum=momentum,
         )
         dual_avg = _tree_where(found, da.init(eps), state.dual_avg)
         step_size = jnp.where(state.search_pending, eps, step_size)
@@ -288,7 +290,8 @@ def stan_adaptation(
         )
         return state, step_size, jnp.ones_like(hmc.position)
 
-    def prepare(state: StanAdaptState, key, hmc: HMCState, step_size, inv_mass):
+    def prepare(state: StanAdaptState, key, hmc: HMCState, step_size, inv_mass, momentum=None):
+        del momentum  # Stan's search draws a fresh momentum for each try
         pending = state.search_pending
         eps = stan_init_step_size(logdensity_fn, key, hmc, inv_mass, step_size, enabled=pending)
         # Stan sets mu = log(10 * stepsize) with the user's stepsize before the first search, and

@@ -75,10 +75,13 @@ def build_chain(
         key, step_index = xs
         seed = rng.seed_of(key)  # hashed sub-streams: no Threefry code per transition
         key_search, key_nuts = rng.substream(seed, 2), rng.substream(seed, 3)
+        # one momentum draw for the transition and for a step-size search before it (nutpie's search
+        # uses one draw; searches happen in warm-up only): a single normal draw to compile and run
+        momentum = nuts.transition_randomness(key_nuts, max_treedepth).momentum(state.inv_mass)
         adapt_state, step_size = adapt.prepare(
-            state.adapt, key_search, state.hmc, state.step_size, state.inv_mass
+            state.adapt, key_search, state.hmc, state.step_size, state.inv_mass, momentum=momentum
         )
-        hmc, info = kernel(key_nuts, state.hmc, step_size, state.inv_mass)
+        hmc, info = kernel(key_nuts, state.hmc, step_size, state.inv_mass, momentum=momentum)
 
         def tune(_):
             return adapt.update(adapt_state, step_index, hmc, info, step_size, state.inv_mass)

@@ -163,12 +163,14 @@ def transition_randomness(key: Array, max_treedepth: int, dtype=None) -> Transit
 def build_kernel(
     logdensity_fn: LogDensityFn, max_treedepth: int = 10, divergence_threshold: float = 1000.0
 ) -> Callable[[Array, HMCState, Array, Array], tuple[HMCState, NUTSInfo]]:
-    """Return ``kernel(key, state, step_size, inv_mass) -> (HMCState, NUTSInfo)``.
+    """Return ``kernel(key, state, step_size, inv_mass, momentum=None) -> (HMCState, NUTSInfo)``.
 
     ``state.position`` is a flat vector and ``inv_mass`` the diagonal of the inverse mass matrix
     (same shape); everything is computed in the dtype of the position. ``key`` is a JAX PRNG key or a
     seed (:mod:`.rng`); the transition's momentum and uniforms are hashed from it where they are used
-    (:class:`TransitionRandomness`).
+    (:class:`TransitionRandomness`). ``momentum``, if given, must be that draw
+    (``transition_randomness(key, max_treedepth).momentum(inv_mass)``), made by the caller to use it
+    elsewhere too.
     """
     if max_treedepth < 1:
         raise ValueError("max_treedepth must be at least 1")
@@ -237,12 +239,13 @@ def build_kernel(
 
         return jax.lax.while_loop(cond, body, carry)
 
-    def kernel(key: Array, state: HMCState, step_size: Array, inv_mass: Array):
+    def kernel(key: Array, state: HMCState, step_size: Array, inv_mass: Array, momentum=None):
         dtype = state.position.dtype
         step_size = jnp.asarray(step_size, dtype)
         inv_mass = jnp.asarray(inv_mass, dtype)
         rand = transition_randomness(key, max_treedepth, dtype)
-        momentum = rand.momentum(inv_mass)
+        if momentum is None:
+            momentum = rand.momentum(inv_mass)
         start = IntegratorState(state.position, momentum, state.logdensity, state.logdensity_grad)
         energy0 = hamiltonian(start, inv_mass)
         scalar0 = jnp.zeros((), dtype)

@@ -92,6 +92,7 @@ def nutpie_init_step_size(
     enabled=True,
     max_energy_error: float = 1000.0,
     max_iter: int = 100,
+    momentum: Array | None = None,
 ) -> tuple[Array, Array]:
     """nuts-rs' step-size search; returns ``(step_size, found)``.
 
@@ -100,7 +101,8 @@ def nutpie_init_step_size(
     size is doubled until the acceptance drops to ``target_accept`` or below (or the step exceeds
     1e5), or halved until it reaches ``target_accept`` (or the step is below 1e-10). A divergent
     leapfrog, no result, or ``enabled`` False give ``(initial_step, False)``; nuts-rs only restarts
-    its dual averaging when ``found`` is True.
+    its dual averaging when ``found`` is True. The momentum is drawn from ``key`` unless ``momentum`` is
+    given (the sampler passes the transition's own draw: one normal draw less to compile and to run).
     """
     dtype = state.position.dtype
     initial_step = jnp.asarray(initial_step, dtype)
@@ -109,10 +111,9 @@ def nutpie_init_step_size(
         return ~c.done
 
     def body(c: _NutpieCarry):
-        # the same draw in every try, made inside the loop: a search runs in a few transitions of a run,
-        # and a draw outside it would be paid by every transition
-        momentum = sample_momentum(key, inv_mass)
-        delta = _energy_change(logdensity_fn, state, momentum, c.step_size, inv_mass)
+        # the same draw in every try; drawn inside the loop (a search runs in a few transitions of a run)
+        p = sample_momentum(key, inv_mass) if momentum is None else momentum
+        delta = _energy_change(logdensity_fn, state, p, c.step_size, inv_mass)
         accept = jnp.exp(jnp.minimum(delta, 0.0))
         diverged = ~(-delta <= max_energy_error)
         first = c.count == 0
