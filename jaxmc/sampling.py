@@ -221,7 +221,7 @@ def _find_start(cm, key, base, jitter, data, tries: int = 10):
         i, x, ok, key = carry
         key, sub = jax.random.split(key)
         cand = base + jax.random.uniform(sub, base.shape, base.dtype, -1.0, 1.0) * jitter
-        lp, g = jax.value_and_grad(cm.logp)(cand, data)
+        lp, g = jax.value_and_grad(jax.jit(cm.logp))(cand, data)
         good = jnp.isfinite(lp) & jnp.all(jnp.isfinite(g))
         return i + 1, cand, good, key
 
@@ -316,6 +316,9 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
     has_nuts = cont_np.size > 0
 
     pieces = _interleave(cm.size, np.asarray(disc))
+    # a nested jit: every call site below (leapfrog, step-size search) reuses one trace of the model's
+    # density (and of its gradient) instead of tracing it again; XLA inlines it (radon: 0.1 s less to lower)
+    logp = jax.jit(cm.logp)
 
     def assemble(xc, xd):
         """The flat point from its continuous and discrete parts, by static slices (a scatter would
@@ -327,7 +330,7 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
 
     def chain_fns(data, xd):
         def logdensity(xc):
-            return cm.logp(assemble(xc, xd), data)
+            return logp(assemble(xc, xd), data)
 
         return logdensity, build_chain(logdensity, settings.tune, adaptation=settings.adaptation,
                                        target_accept=settings.target_accept,
