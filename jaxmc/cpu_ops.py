@@ -2,13 +2,15 @@
 loops into single kernels (its small-while-loop pass, :func:`jaxmc.config._enable_small_loop_kernels`).
 
 Inside such a kernel XLA's dot and scatter are generic loops. On CPU, with the pass active, small products
-are therefore computed as sums of elementwise products, and the gradient of ``x[idx]`` adds into its rows
-in a loop with four accumulators (as numba code would, but without waiting on each store); elsewhere (GPU,
-large products, the pass turned off) both are XLA's own operations.
+are therefore computed as sums of elementwise products, and the gradient of ``x[idx]`` avoids the scatter:
+for a constant ``idx`` it sums contiguous runs planned at trace time, for a traced one it adds into the
+rows in a loop with four accumulators (as numba code would, but without waiting on each store); elsewhere
+(GPU, large products, the pass turned off) both are XLA's own operations.
 
 Measured: the flagship's 1500 x 4 product, 8.5 us per gradient evaluation inside the sampler (4 chains,
-2 cores) instead of 12 us with XLA's dot; radon's gather of 919 rows from 85 groups, in a compiled loop, a
-gradient scatter-add of 1.4 us instead of 2.9 us with XLA's scatter or a one-accumulator loop.
+2 cores) instead of 12 us with XLA's dot; radon's gather of 919 rows from 85 groups, value and gradient of
+the log density in a compiled loop, 1.9 us with its constant index, 3.1 us with the loop (a ``pm.Data``
+index), 4.1 us with XLA's scatter.
 """
 from __future__ import annotations
 
