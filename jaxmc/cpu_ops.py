@@ -244,4 +244,3 @@ def _add_into_rows(g, flat, n):
 
 
 _take_rows.defvjp(_take_rows_fwd, _take_rows_bwd)
-

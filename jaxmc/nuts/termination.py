@@ -105,8 +105,8 @@ def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, 
     # an even leaf goes to slot popcount(n); an odd one writes the same vectors to the spare last slot,
     # which is never read (an unconditional write is done in place, a conditional one would copy)
     j = jnp.where(odd, slots, jnp.minimum(pc, slots - 1))
-    r, by_rho, by_p_sharp = _slot_dots_and_store(
-        ckpts, rho, p_sharp, lo, pc, j, jnp.stack([p_sharp, prev_p_sharp]), jnp.stack([rho_before, prev_rho_before]))
+    rows = jnp.stack([p_sharp, prev_p_sharp]), jnp.stack([rho_before, prev_rho_before])
+    r, by_rho, by_p_sharp = _slot_dots_and_store(ckpts, rho, p_sharp, lo, pc, j, *rows)
     ps_s, pps_s = r[:, 0], r[:, 1]  # ps_a . S_n, ps_{a-1} . S_n
     rb_ps, prb_ps = r[:, 2], r[:, 3]  # S_{a-1} . ps_n, S_{a-2} . ps_n
     # the new leaf's own dot products
@@ -138,6 +138,7 @@ def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, 
     turning = jnp.any(valid & ~ok)
 
     # the leaf's own dot products, and those with the leaf in the slot before, go where its vectors went
+    # (leaf 0 has no slot before: its link row gets the unused row r[0], and link[0] is never read)
     before = jnp.maximum(pc - 1, 0)
     new = Checkpoints(
         by_rho,
@@ -160,8 +161,8 @@ def _slot_dots_and_store(ckpts: Checkpoints, rho: Array, p_sharp: Array, lo: Arr
     passes write the spare slot): a loop that only read the stored vectors would need its own copy of them,
     because the write after it updates them in place, and that copy, of ``2 (max_treedepth + 1) dim`` values
     per array and leaf, cost more than all the rest of a leaf's bookkeeping (D = 1000: 32 us per leaf).
-    Elsewhere all slots at once, without a loop (the rows outside ``lo .. hi - 1`` then hold values that are
-    not used).
+    Elsewhere all slots at once, without a loop. In both cases the rows outside ``lo .. hi - 1`` hold values
+    that are not used (the last pass's row ``hi`` is the dot product of a stale slot).
     """
     if not cpu_ops.loop_kernels_active():
         r = jnp.concatenate([jnp.sum(ckpts.by_rho * rho, axis=-1),
