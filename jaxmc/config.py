@@ -103,10 +103,11 @@ def compiler_options() -> dict:
     No YNNPACK library fusions: XLA turns larger multiply-and-sum patterns, such as the U-turn checks of a
     model with 52 or more parameters, into library calls, which split the sampler's loops out of single
     kernels (see `_enable_small_loop_kernels`; radon's sampling 0.6 s -> 0.3 s). XLA's region analysis in
-    copy insertion (`xla_cpu_copy_insertion_use_region_analysis`) would save the copies of the U-turn
-    checkpoints after every sub-tree (radon: 4.6 -> 3.3 us per gradient evaluation, 4 chains) but
-    miscompiles diffrax's ODE solver loops (different log-density gradients inside a loop), so it stays
-    off; tests/test_scan_ode.py checks an ODE model's gradients in a compiled loop against plain jit."""
+    copy insertion (`xla_cpu_copy_insertion_use_region_analysis`) removed copies of the U-turn checkpoints
+    (radon: 4.6 -> 3.3 us per gradient evaluation, 4 chains; the slot loop in jaxmc.nuts.termination now
+    avoids them without it) but miscompiles diffrax's ODE solver loops (different log-density gradients
+    inside a loop), so it stays off; tests/test_scan_ode.py checks an ODE model's gradients in a compiled
+    loop against plain jit."""
     if jax.default_backend() != "cpu":
         return {}
     opts = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1,
