@@ -1,6 +1,7 @@
 """jaxmc: PyMC-syntax Bayesian models and their NUTS sampler, compiled into one JAX program."""
 
-from jaxmc import config  # noqa: F401  (enables float64 before anything else touches JAX)
+from jaxmc import xla  # noqa: F401  (XLA_FLAGS and float64, before anything else touches JAX)
+from jaxmc import config  # noqa: F401
 from jaxmc import math
 from jaxmc.config import floatX, set_floatX
 from jaxmc.distributions import *  # noqa: F401,F403
@@ -16,7 +17,3 @@ from jaxmc.wrap import wrap_jax
 
 __version__ = "0.1.0"
 
-
-# ArviZ is imported up front, as PyMC does: every sampling result is ArviZ data. (Importing it in a
-# background thread instead raced with the user's own imports of matplotlib.)
-import arviz as _arviz  # noqa: E402,F401

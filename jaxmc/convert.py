@@ -1,8 +1,10 @@
-"""The one converter to ArviZ: `InferenceData` with arviz < 1, `xarray.DataTree` with arviz >= 1."""
+"""The one converter to ArviZ: `InferenceData` with arviz < 1, `xarray.DataTree` with arviz >= 1, and the few
+calls that read either kind the same way (`group_names`, `group_dataset`)."""
 
 from __future__ import annotations
 
 import datetime
+import functools
 
 import numpy as np
 import xarray as xr
@@ -10,10 +12,30 @@ import xarray as xr
 SAMPLE_DIMS = ("chain", "draw")
 
 
-def _arviz_major() -> int:
-    import arviz
+@functools.lru_cache(maxsize=None)
+def arviz_major() -> int:
+    """ArviZ's major version: 0 (results are `InferenceData`) or 1 and later (`xarray.DataTree`)."""
+    return int(_arviz_version().split(".")[0])
 
-    return int(arviz.__version__.split(".")[0])
+
+@functools.lru_cache(maxsize=None)
+def _arviz_version() -> str:
+    from importlib.metadata import version
+
+    return version("arviz")
+
+
+def group_names(idata) -> list[str]:
+    """The groups of an InferenceData or DataTree, by name ("posterior", "sample_stats", ...)."""
+    if isinstance(idata, xr.DataTree):
+        return list(idata.children)
+    return list(idata.groups())
+
+
+def group_dataset(idata, group: str) -> xr.Dataset:
+    """One group of an InferenceData or DataTree as an `xarray.Dataset` (so `ds[["a", "b"]]` works on both)."""
+    node = idata[group] if isinstance(idata, xr.DataTree) else getattr(idata, group)
+    return node.to_dataset() if isinstance(node, xr.DataTree) else node
 
 
 def var_dims(model, name, ndim) -> list[str]:
@@ -46,13 +68,11 @@ def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=No
 
 
 def base_attrs() -> dict:
-    import arviz
-
     import jaxmc
 
     return {
         "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        "arviz_version": arviz.__version__,
+        "arviz_version": _arviz_version(),
         "inference_library": "jaxmc",
         "inference_library_version": jaxmc.__version__,
     }
@@ -90,7 +110,7 @@ def to_inference_data(model, groups: dict[str, dict], attrs=None, sample_dims_of
         if group == "sample_stats" or group == "warmup_sample_stats":
             dims_of = {k: [] for k in values}
         datasets[group] = dataset(model, values, sdims, attrs=attrs if sdims else None, dims_of=dims_of)
-    if _arviz_major() >= 1:
+    if arviz_major() >= 1:
         return xr.DataTree.from_dict({f"/{k}": v for k, v in datasets.items()})
     import arviz as az
 
@@ -100,13 +120,9 @@ def to_inference_data(model, groups: dict[str, dict], attrs=None, sample_dims_of
 def add_groups(idata, model, groups: dict[str, dict], attrs=None):
     """Add (or replace) groups of an existing InferenceData / DataTree."""
     new = to_inference_data(model, groups, attrs=attrs)
-    if _arviz_major() >= 1:
+    if arviz_major() >= 1:
         for name in new.children:
             idata[name] = new[name]
         return idata
-    for name in new.groups():
-        if name in idata.groups():
-            delattr(idata, name) if hasattr(idata, name) else None
-            idata._groups = [g for g in idata._groups if g != name]
-        idata.add_groups({name: getattr(new, name)})
+    idata.extend(new, join="right")  # new groups replace those of the same name
     return idata

@@ -1,5 +1,5 @@
 """Matrix products and integer-array indexing written to run fast where XLA:CPU compiles the sampler's
-loops into single kernels (its small-while-loop pass, :func:`jaxmc.config._enable_small_loop_kernels`).
+loops into single kernels (its small-while-loop pass, :func:`jaxmc.xla.enable_small_loop_kernels`).
 
 Inside such a kernel XLA's dot and scatter are generic loops. On CPU, with the pass active, small products
 are therefore computed as sums of elementwise products, and the gradient of ``x[idx]`` avoids the scatter:

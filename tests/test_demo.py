@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from jaxmc.convert import group_dataset
 from jaxmc.datasets import COLUMNS, FEATURES, load_phones, phones_arrays
 from jaxmc.datasets import generate as gen
 
@@ -117,23 +118,36 @@ def test_demo_main_writes_plots_and_tables(tmp_path, capsys):
     assert "2.5%" in text and "97.5%" in text
 
 
-def test_demo_tables():
-    """The printed tables' builders, on a tiny fake posterior."""
+def from_dict(groups, **kwargs):
+    """`az.from_dict` of ArviZ 1.x (one dict of groups; a predictions group takes `pred_coords`/`pred_dims`)
+    and 0.x (a keyword per group; `coords`/`dims` for every group)."""
     import arviz as az
 
+    from jaxmc.convert import arviz_major
+
+    if arviz_major() < 1:
+        return az.from_dict(**groups, **kwargs)
+    if "predictions" in groups:
+        kwargs = {f"pred_{k}": v for k, v in kwargs.items()}
+    return az.from_dict(groups, **kwargs)
+
+
+def test_demo_tables():
+    """The printed tables' builders, on a tiny fake posterior."""
     from jaxmc import demo
 
     rng = np.random.default_rng(0)
     post = {"m": rng.normal(size=(2, 50, 4)), "b": rng.normal(size=(2, 50)), "sigma": rng.gamma(5, size=(2, 50))}
-    idata = az.from_dict(posterior=post, coords={"M": list(FEATURES)}, dims={"m": ["M"]},
-                         sample_stats={"diverging": np.zeros((2, 50), bool), "tree_depth": np.ones((2, 50))})
+    idata = from_dict({"posterior": post, "sample_stats": {"diverging": np.zeros((2, 50), bool),
+                                                            "tree_depth": np.ones((2, 50))}},
+                      coords={"M": list(FEATURES)}, dims={"m": ["M"]})
     table = demo.coefficient_table(idata)
     assert list(table.index) == [f"m[{f}]" for f in FEATURES] + ["b", "sigma"]
     np.testing.assert_allclose(table["var"], table["sd"] ** 2)
     conv = demo.convergence(idata)
     assert conv["divergences"] == 0 and conv["max_r_hat"] > 0.9
-    pred = az.from_dict(predictions={"y_pred": rng.normal(size=(2, 50, 3))}, coords={"N": ["a", "b", "c"]},
-                        dims={"y_pred": ["N"]})
+    pred = from_dict({"predictions": {"y_pred": rng.normal(size=(2, 50, 3))}}, coords={"N": ["a", "b", "c"]},
+                     dims={"y_pred": ["N"]})
     pt = demo.prediction_table(pred, [1, 2, 3])
     draws = pred.predictions["y_pred"].values.reshape(100, 3)
     np.testing.assert_allclose(pt["97.5%"], np.quantile(draws, 0.975, axis=0))
@@ -195,7 +209,7 @@ def _z(a, sa, b, sb):
 
 
 def test_flagship_posterior_matches_pymc(jaxmc_run, pymc_run):
-    jpost, ppost = jaxmc_run[0].posterior, pymc_run[0].posterior
+    jpost, ppost = group_dataset(jaxmc_run[0], "posterior"), group_dataset(pymc_run[0], "posterior")
     assert list(jpost["m"]["M"].values) == list(ppost["m"]["M"].values) == list(FEATURES)
     zs = {}
     for var in ("m", "b", "sigma"):
@@ -211,7 +225,7 @@ def test_flagship_posterior_matches_pymc(jaxmc_run, pymc_run):
 
 
 def test_flagship_predictions_match_pymc(jaxmc_run, pymc_run):
-    jp, pp = jaxmc_run[1].predictions, pymc_run[1].predictions
+    jp, pp = group_dataset(jaxmc_run[1], "predictions"), group_dataset(pymc_run[1], "predictions")
     new_ids = phones_arrays().new_ids
     assert list(np.asarray(jp["N"].values).astype(str)) == list(new_ids)
     assert list(np.asarray(pp["N"].values).astype(str)) == list(new_ids)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import jaxmc as pm
+from jaxmc.convert import group_names
 from jaxmc import sampling
 
 STAT_NAMES = {"lp", "acceptance_rate", "step_size", "step_size_bar", "tree_depth", "n_steps", "diverging",
@@ -43,7 +44,7 @@ def run(model, **kw):
 
 def test_groups_dims_and_stats(model):
     idata = run(model, idata_kwargs={"log_likelihood": True})
-    assert set(idata.groups()) >= {"posterior", "sample_stats", "observed_data", "constant_data", "log_likelihood"}
+    assert set(group_names(idata)) >= {"posterior", "sample_stats", "observed_data", "constant_data", "log_likelihood"}
     post = idata.posterior
     assert post["mu"].dims == ("chain", "draw", "k") and list(post["mu"].k.values) == ["a", "b"]
     assert post["s"].shape == (2, 200) and "mu_sum" in post

@@ -1,0 +1,72 @@
+"""jaxmc.xla: options passed to XLA are checked against the installed jaxlib, unknown ones are skipped."""
+
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxmc as pm
+from jaxmc import xla
+
+
+def test_unknown_compile_option_is_dropped():
+    opts = xla.supported({"xla_backend_optimization_level": 1, "xla_jaxmc_option_that_does_not_exist": True})
+    assert opts == {"xla_backend_optimization_level": 1}
+    assert float(jax.jit(lambda x: x * 2, compiler_options=opts)(jnp.float64(2.0))) == 4.0
+
+
+def test_all_unknown_options_leave_nothing():
+    assert xla.supported({"xla_not_an_option_a": 1, "xla_not_an_option_b": "x"}) == {}
+
+
+def test_compiler_options_are_all_supported():
+    for dtype in ("float64", "float32"):
+        opts = xla.compiler_options(dtype)
+        assert xla.supported(opts) == opts
+        dropped = xla.dropped_compiler_options(dtype)
+        assert set(opts) | set(dropped) == set(xla.wanted_compiler_options(dtype == "float64"))
+
+
+def test_sampling_with_a_renamed_option(monkeypatch):
+    """A future XLA that renames one of jaxmc's options must not stop sampling."""
+    wanted = xla.wanted_compiler_options
+    monkeypatch.setattr(xla, "wanted_compiler_options",
+                        lambda f64: {**wanted(f64), "xla_cpu_option_renamed_in_a_future_xla": False})
+    xla._compiler_options.cache_clear()
+    try:
+        assert "xla_cpu_option_renamed_in_a_future_xla" not in xla.compiler_options("float64")
+        with pm.Model():
+            pm.Normal("x", 0.0, 1.0)
+            idata = pm.sample(draws=50, tune=50, chains=1, progressbar=False, random_seed=1)
+        assert np.isfinite(idata.posterior["x"].values).all()
+    finally:
+        monkeypatch.undo()
+        xla._compiler_options.cache_clear()
+
+
+def test_loop_flag_only_when_jaxlib_knows_it():
+    assert xla._jaxlib_knows(xla.SMALL_LOOP_OPTION) is True  # the installed (tested) jaxlib
+    assert xla._jaxlib_knows("xla_jaxmc_flag_that_does_not_exist") is False
+
+
+def _import_and_print_flags(env):
+    code = "import os, jaxmc; print(os.environ.get('XLA_FLAGS', ''))"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@pytest.mark.parametrize("setting, expected", [("1", True), ("0", False)])
+def test_small_loop_flag_setting(setting, expected):
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env["JAXMC_SMALL_LOOP_KERNELS"] = setting
+    assert (xla.SMALL_LOOP_OPTION in _import_and_print_flags(env)) is expected
+
+
+def test_users_extra_options_are_kept():
+    env = dict(os.environ, XLA_FLAGS="--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=2048")
+    env.pop("JAXMC_SMALL_LOOP_KERNELS", None)
+    assert _import_and_print_flags(env) == env["XLA_FLAGS"]
