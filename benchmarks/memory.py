@@ -54,12 +54,12 @@ def data():
 def worker(spec: dict) -> dict:
     lib = spec["lib"]
     x, y, post = data()
-    import arviz as az
+    from jaxmc.convert import from_dict
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        idata = az.from_dict(posterior=post, observed_data={"y": y}, constant_data={"x": x},
-                             dims={"y": ["obs"], "x": ["obs"]})
+        idata = from_dict({"posterior": post, "observed_data": {"y": y}, "constant_data": {"x": x}},
+                          dims={"y": ["obs"], "x": ["obs"]})
     if lib in ("jaxmc", "pymc"):
         if lib == "jaxmc":
             import jaxmc as pm

@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -31,12 +32,12 @@ from benchmarks.models import FREE_VARS, MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ("jaxmc", "jaxmc-warm", "pymc", "nutpie", "numpyro")
-SECTIONS = ("main", "chain_methods", "adaptation", "predictive", "memory")
+SECTIONS = ("imports", "main", "chain_methods", "adaptation", "predictive", "memory")
 CHAIN_METHODS = ("vectorized", "parallel", "sequential")
 NUMPYRO_CHAIN_METHODS = ("parallel", "vectorized", "sequential")
 MARK = "@@RESULT@@ "
 LABELS = {"jaxmc": "jaxmc (cold: empty compilation cache)",
-          "jaxmc-warm": "jaxmc (warm on-disk compilation cache)", "pymc": "PyMC (default NUTS, cores=2)", "nutpie": "PyMC + nutpie (numba)",
+          "jaxmc-warm": "jaxmc (warm on-disk compilation cache)", "pymc": "PyMC (its own NUTS, cores=2)", "nutpie": "PyMC + nutpie (numba)",
           "numpyro": "NumPyro NUTS"}
 
 
@@ -59,7 +60,7 @@ def min_bulk_ess(posterior: dict) -> float:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = az.from_dict(posterior={k: np.asarray(v) for k, v in posterior.items()}).posterior
+        ds = az.convert_to_dataset({k: np.asarray(v) for k, v in posterior.items()})
         ess = az.ess(ds, method="bulk")
     return float(min(np.nanmin(ess[v].values) for v in ess.data_vars))
 
@@ -108,6 +109,7 @@ def _worker_pymc_like(spec: dict) -> dict:
             kw["nuts"] = {"adaptation": spec["adaptation"]}
     elif lib == "pymc":
         kw["cores"] = 2
+        kw["nuts_sampler"] = "pymc"  # PyMC 6 picks nutpie by default when it is installed
     elif lib == "nutpie":
         kw["nuts_sampler"] = "nutpie"
     runs = []
@@ -201,7 +203,7 @@ def snapshot(enabled: bool = True) -> dict:
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
     info = {"commit": git("rev-parse", "--short", "HEAD"),
-            "uncommitted_jaxmc": [ln[3:] for ln in git("status", "--porcelain", "jaxmc").splitlines()]}
+            "uncommitted_jaxmc": [ln.split(maxsplit=1)[-1] for ln in git("status", "--porcelain", "jaxmc").splitlines()]}
     if not enabled:
         os.environ["JAXMC_BENCH_WORKDIR"] = str(ROOT)
         info["source"] = f"working tree {ROOT} (no snapshot)"
@@ -375,8 +377,71 @@ def _f(x, nd=1):
     return f"{x:.{nd}f}"
 
 
+# ====================================================================== import time
+IMPORT_LIBS = ("jaxmc", "pymc")
+
+
+def run_imports(repeats: int = 5) -> dict:
+    """Wall time of `python -c "import LIB"` in fresh processes, the libraries interleaved, after one
+    untimed import of each (so that every timed one finds the files in the page cache)."""
+    times: dict[str, list[float]] = {lib: [] for lib in IMPORT_LIBS}
+    for i in range(repeats + 1):
+        for lib in IMPORT_LIBS:
+            t = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", f"import {lib}"], capture_output=True)
+            if done.returncode == 0 and i > 0:
+                times[lib].append(time.perf_counter() - t)
+    _log("imports: " + ", ".join(f"{lib} {_f(_median(v), 2)} s" for lib, v in times.items()))
+    return times
+
+
+def _render_imports(raw: dict) -> list[str]:
+    imp = raw.get("imports")
+    if not imp:
+        return []
+    return ["## Import time", "",
+            "`python -c \"import LIB\"` in a fresh process, wall time, median of "
+            f"{max(len(v) for v in imp.values())} (after one untimed import of each):", "",
+            "| library | median s | min s | max s |", "|---|---:|---:|---:|"] + [
+        f"| {lib} | {_f(_median(v), 2)} | {_f(min(v), 2)} | {_f(max(v), 2)} |" for lib, v in imp.items() if v
+    ] + [""]
+
+
+# ====================================================================== two stacks side by side
+def _render_beside(raw: dict, other: dict) -> list[str]:
+    """Key numbers of this run and of another (the other Python stack), model by model."""
+    def label(r):
+        m = r.get("machine", {})
+        v = m.get("versions", {})
+        return f"Python {m.get('python')}, jax {v.get('jax')}, ArviZ {v.get('arviz')}, PyMC {v.get('pymc')}"
+
+    runs = [raw, other]
+    sums = [{k: summarize(v) for k, v in _group_by(r.get("main", []), ("model", "peer")).items()} for r in runs]
+    out = ["## The two stacks side by side", "",
+           f"A: {label(raw)} (this report's full tables below). B: {label(other)} "
+           f"(run {other.get('machine', {}).get('date')}, raw results `{other.get('raw_path')}`, full tables in "
+           "the section after this report's). Same machine, same settings; ESS/s are medians over fresh "
+           "processes.", "",
+           "| model | library | ESS/s total A / B | ESS/s post-compile A / B | sampling only ESS/s A / B | "
+           "total s A / B |", "|---|---|---:|---:|---:|---:|"]
+    for mm in MODELS:
+        for p in PEERS:
+            a, b = (s.get((mm, p)) for s in sums)
+            if not a or not b or not a["n"] or not b["n"]:
+                continue
+            out.append(f"| {mm} | {LABELS[p]} | {_f(a['ess_s_total'])} / {_f(b['ess_s_total'])} | "
+                       f"{_f(a['ess_s_post'])} / {_f(b['ess_s_post'])} | {_f(a['ess_s_sampling_only'])} / "
+                       f"{_f(b['ess_s_sampling_only'])} | {_f(a['total_s'])} / {_f(b['total_s'])} |")
+    imps = [r.get("imports") or {} for r in runs]
+    if all(imps):
+        out += ["", "Import time (median of 5 fresh processes), A / B: " + "; ".join(
+            f"{lib} {_f(_median(imps[0].get(lib, [])), 2)} / {_f(_median(imps[1].get(lib, [])), 2)} s"
+            for lib in IMPORT_LIBS) + "."]
+    return out + [""]
+
+
 # ====================================================================== markdown
-def render(raw: dict) -> str:
+def render(raw: dict, beside: dict | None = None) -> str:
     m = raw.get("machine", {})
     args = raw.get("args", {})
     loads = [x for key in ("main", "chain_methods", "adaptation", "predictive", "memory")
@@ -391,7 +456,7 @@ def render(raw: dict) -> str:
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()),
         f"- jaxmc measured: {raw.get('source', {}).get('source', 'commit ' + str(m.get('commit')))}"
         + (f" (uncommitted changes to {', '.join(raw['source']['uncommitted_jaxmc'])} excluded)"
-           if raw.get("source", {}).get("uncommitted_jaxmc") and "snapshot" in raw["source"].get("source", "")
+           if raw.get("source", {}).get("uncommitted_jaxmc") and raw["source"].get("source", "").startswith("snapshot")
            else ""),
         f"- Run started {m.get('date')}"
         + (f", took {raw['total_minutes']:.0f} min" if raw.get("total_minutes") else "")
@@ -419,6 +484,9 @@ def render(raw: dict) -> str:
                       "No other jobs ran: the load is the benchmark's own worker (jaxmc and the peers keep up "
                       "to 2 threads busy)."))
     out.append("")
+    if beside:
+        out += _render_beside(raw, beside)
+    out += _render_imports(raw)
     out += _render_main(raw)
     out += _render_chain_methods(raw)
     out += _render_adaptation(raw)
@@ -427,6 +495,9 @@ def render(raw: dict) -> str:
     out += _render_posteriordb()
     if raw.get("raw_path"):
         out += ["", f"Raw results: `{raw['raw_path']}`."]
+    if beside:
+        other = re.sub(r"^(#+) ", r"#\1 ", render(beside).split("\n", 1)[1], flags=re.M)  # one level down
+        out += ["", f"## The other stack: Python {beside.get('machine', {}).get('python')}", other]
     return "\n".join(out) + "\n"
 
 
@@ -473,7 +544,8 @@ def _render_main(raw: dict) -> list[str]:
            "identical call with another seed in the same process. ESS is ArviZ's bulk ESS, the minimum over "
            "all free parameters. grads/ESS: leapfrog steps (gradient evaluations) over warm-up and draws, all "
            "chains, per min ESS. Divergences: after warm-up, summed over chains.", "",
-           f"Peers: PyMC's default sampler with `cores=2`; PyMC with `nuts_sampler=\"nutpie\"` (numba "
+           f"Peers: PyMC's own NUTS (`nuts_sampler=\"pymc\"`, which PyMC 5 uses by default and PyMC 6 when "
+           f"nutpie is not installed) with `cores=2`; PyMC with `nuts_sampler=\"nutpie\"` (numba "
            f"backend; both of its calls include nutpie's compilation, which `pm.sample` redoes on every "
            f"call: the *sampling only* column below gives the time nutpie reports for sampling alone); "
            f"NumPyro NUTS with `num_chains={raw.get('args', {}).get('chains')}`, "
@@ -748,7 +820,17 @@ def parse_args(argv=None):
     p.add_argument("--raw", default=None, help="JSON file for the raw results (default: a new file in the "
                                               "temporary directory); an existing file is extended")
     p.add_argument("--from-raw", default=None, help="only re-render --out from this raw JSON file")
+    p.add_argument("--beside", default=None, help="raw JSON file of a run on another Python stack, shown "
+                                                 "side by side with this one")
     return p.parse_args(argv)
+
+
+def _beside(args):
+    if not args.beside:
+        return None
+    other = json.loads(Path(args.beside).read_text())
+    other["raw_path"] = args.beside
+    return other
 
 
 def main(argv=None):
@@ -762,7 +844,7 @@ def main(argv=None):
     if args.from_raw:
         raw = json.loads(Path(args.from_raw).read_text())
         raw["raw_path"] = args.from_raw  # where the numbers are now
-        Path(args.out).write_text(render(raw))
+        Path(args.out).write_text(render(raw, _beside(args)))
         print(f"wrote {args.out}")
         return
     raw_path = Path(args.raw) if args.raw else Path(tempfile.gettempdir()) / \
@@ -780,12 +862,17 @@ def main(argv=None):
     raw["args"] = vars(args)
     raw["raw_path"] = str(raw_path)
 
+    beside = _beside(args)
+
     def save():
         raw_path.write_text(json.dumps(raw, indent=1))
-        Path(args.out).write_text(render(raw))
+        Path(args.out).write_text(render(raw, beside))
 
     t0 = time.perf_counter()
     _log(f"raw results -> {raw_path}; report -> {args.out}")
+    if "imports" in args.sections.split(","):
+        raw["imports"] = run_imports()
+        save()
     for key, specs in build_specs(args).items():
         raw[key] = []
         run_specs(specs, raw, key, save)

@@ -1,5 +1,5 @@
 """The one converter to ArviZ: `InferenceData` with arviz < 1, `xarray.DataTree` with arviz >= 1, and the few
-calls that read either kind the same way (`group_names`, `group_dataset`)."""
+calls that read or make either kind the same way (`group_names`, `group_dataset`, `from_dict`)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ def group_names(idata) -> list[str]:
     if isinstance(idata, xr.DataTree):
         return list(idata.children)
     return list(idata.groups())
+
+
+def from_dict(groups: dict[str, dict], **kwargs):
+    """`az.from_dict` on either ArviZ: groups {name: {var: array}}; `coords`/`dims` for every group (ArviZ 1.x
+    takes a predictions group's as `pred_coords`/`pred_dims`, done here)."""
+    import arviz as az
+
+    if arviz_major() < 1:
+        return az.from_dict(**groups, **kwargs)
+    if "predictions" in groups:
+        kwargs = {(f"pred_{k}" if k in ("coords", "dims") else k): v for k, v in kwargs.items()}
+    return az.from_dict(groups, **kwargs)
 
 
 def group_dataset(idata, group: str) -> xr.Dataset:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jaxmc.convert import group_dataset
+from jaxmc.convert import from_dict, group_dataset
 from jaxmc.datasets import COLUMNS, FEATURES, load_phones, phones_arrays
 from jaxmc.datasets import generate as gen
 
@@ -116,20 +116,6 @@ def test_demo_main_writes_plots_and_tables(tmp_path, capsys):
         _, _, mean, lo, hi = line.split()
         assert 0 < float(lo) < float(mean) < float(hi) < 1
     assert "2.5%" in text and "97.5%" in text
-
-
-def from_dict(groups, **kwargs):
-    """`az.from_dict` of ArviZ 1.x (one dict of groups; a predictions group takes `pred_coords`/`pred_dims`)
-    and 0.x (a keyword per group; `coords`/`dims` for every group)."""
-    import arviz as az
-
-    from jaxmc.convert import arviz_major
-
-    if arviz_major() < 1:
-        return az.from_dict(**groups, **kwargs)
-    if "predictions" in groups:
-        kwargs = {f"pred_{k}": v for k, v in kwargs.items()}
-    return az.from_dict(groups, **kwargs)
 
 
 def test_demo_tables():
