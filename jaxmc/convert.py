@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -25,6 +26,16 @@ def _arviz_version() -> str:
     return version("arviz")
 
 
+def import_arviz():
+    """`import arviz`, without ArviZ 0.x's once-a-day notice of its coming 1.0 refactor (a FutureWarning a
+    user cannot act on: jaxmc works with both)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor",
+                                category=FutureWarning)
+        import arviz
+    return arviz
+
+
 def group_names(idata) -> list[str]:
     """The groups of an InferenceData or DataTree, by name ("posterior", "sample_stats", ...)."""
     if isinstance(idata, xr.DataTree):
@@ -35,8 +46,7 @@ def group_names(idata) -> list[str]:
 def from_dict(groups: dict[str, dict], **kwargs):
     """`az.from_dict` on either ArviZ: groups {name: {var: array}}; `coords`/`dims` for every group (ArviZ 1.x
     takes a predictions group's as `pred_coords`/`pred_dims`, done here)."""
-    import arviz as az
-
+    az = import_arviz()
     if arviz_major() < 1:
         return az.from_dict(**groups, **kwargs)
     if "predictions" in groups:
@@ -124,9 +134,7 @@ def to_inference_data(model, groups: dict[str, dict], attrs=None, sample_dims_of
         datasets[group] = dataset(model, values, sdims, attrs=attrs if sdims else None, dims_of=dims_of)
     if arviz_major() >= 1:
         return xr.DataTree.from_dict({f"/{k}": v for k, v in datasets.items()})
-    import arviz as az
-
-    return az.InferenceData(**datasets)
+    return import_arviz().InferenceData(**datasets)
 
 
 def add_groups(idata, model, groups: dict[str, dict], attrs=None):

@@ -92,10 +92,9 @@ def build_model(a, pm=None):
 
 def convergence(idata) -> dict:
     """max r_hat, min bulk/tail ESS over m, b, sigma; divergences; sampling time."""
-    import arviz as az
+    from jaxmc.convert import group_dataset, import_arviz
 
-    from jaxmc.convert import group_dataset
-
+    az = import_arviz()
     post = group_dataset(idata, "posterior")[["m", "b", "sigma"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -115,9 +114,9 @@ def convergence(idata) -> dict:
 
 def coefficient_table(idata):
     """`az.summary` of m (by feature name), b and sigma, with 95% HDIs, rounded for printing."""
-    import arviz as az
+    from jaxmc.convert import arviz_major, import_arviz
 
-    from jaxmc.convert import arviz_major
+    az = import_arviz()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

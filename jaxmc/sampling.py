@@ -60,20 +60,24 @@ class SampleSettings(NamedTuple):
 _ACCEPTED = ["draws", "tune", "chains", "cores", "target_accept", "max_treedepth", "random_seed",
              "initvals", "progressbar", "discard_tuned_samples", "return_inferencedata", "idata_kwargs",
              "var_names", "chain_method", "nuts", "step", "model", "init", "compute_convergence_checks",
-             "nuts_sampler", "keep_warning_stat"]
+             "nuts_sampler", "keep_warning_stat", "quiet"]
+
+#: warm-up steps when `tune=None` (PyMC 6's default asks the step method; its NUTS asks for 1000)
+DEFAULT_TUNE = 1000
 
 
-def sample(draws: int = 1000, tune: int = 1000, chains: int = 4, cores: int | None = None,
+def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: int | None = None,
            target_accept: float = 0.8, max_treedepth: int = 10, random_seed=None, initvals=None,
            progressbar: bool = True, discard_tuned_samples: bool = True, return_inferencedata: bool = True,
            idata_kwargs: dict | None = None, var_names=None, chain_method: str | None = None,
            nuts: dict | None = None, step=None, model=None, init: str = "auto",
-           compute_convergence_checks: bool = True, nuts_sampler: str = "pymc", keep_warning_stat=False,
-           **kwargs):
-    """Draw posterior samples with NUTS (PyMC's signature); returns ArviZ data.
+           compute_convergence_checks: bool = True, nuts_sampler: str | None = None, keep_warning_stat=False,
+           quiet: bool = False, **kwargs):
+    """Draw posterior samples with NUTS (PyMC 6's signature); returns ArviZ data.
 
-    Warm-up adapts a diagonal mass matrix from gradients and draws (nutpie's scheme, the default) or with
-    Stan's windowed variances (`nuts={"adaptation": "stan"}`), and the step size by dual averaging.
+    Warm-up (`tune`, 1000 steps unless given) adapts a diagonal mass matrix from gradients and draws
+    (nutpie's scheme, the default) or with Stan's windowed variances (`nuts={"adaptation": "stan"}`), and
+    the step size by dual averaging. `quiet=True` shows no progress bar and no convergence warnings.
     """
     if kwargs:
         raise TypeError(f"pm.sample got unknown keyword argument(s) {sorted(kwargs)}; accepted: {_ACCEPTED}")
@@ -97,8 +101,9 @@ def sample(draws: int = 1000, tune: int = 1000, chains: int = 4, cores: int | No
         raise ValueError(f"nuts adaptation must be one of {ADAPTATIONS}, found {adaptation!r}")
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must be in (0, 1), found {target_accept}")
-    if nuts_sampler not in ("pymc", "jaxmc"):
+    if nuts_sampler not in (None, "pymc", "jaxmc"):
         warnings.warn(f"nuts_sampler={nuts_sampler!r} is ignored: jaxmc always uses its own NUTS")
+    tune = DEFAULT_TUNE if tune is None else tune
     draws, tune, chains = int(draws), int(tune), int(chains)
     if draws < 0 or tune < 0 or chains < 1:
         raise ValueError(f"draws and tune must be >= 0 and chains >= 1 (found {draws}, {tune}, {chains})")
@@ -117,7 +122,7 @@ def sample(draws: int = 1000, tune: int = 1000, chains: int = 4, cores: int | No
 
     names = _output_names(model, var_names)
     t0 = time.perf_counter()
-    result = _run(cm, data, base, jitter, keys, settings, names, progressbar)
+    result = _run(cm, data, base, jitter, keys, settings, names, progressbar and not quiet)
     sampling_time = time.perf_counter() - t0
     posterior, stats, n_done, interrupted = result
 
@@ -143,7 +148,7 @@ def sample(draws: int = 1000, tune: int = 1000, chains: int = 4, cores: int | No
     idata = convert.to_inference_data(model, groups, attrs=attrs)
     if idata_kwargs.pop("log_likelihood", False):
         compute_log_likelihood(idata, model=model, progressbar=False)
-    if compute_convergence_checks and not interrupted:
+    if compute_convergence_checks and not interrupted and not quiet:
         _warn_convergence(model, out_post, out_stats, settings)
     return idata
 
@@ -259,7 +264,7 @@ def _params_at(cm, rv, flat, data):
 MAX_CHUNK = 500  # most steps per compiled call; the progress bar updates between calls
 CHUNK_SECONDS = 0.25  # aimed-at wall time of one call, so that slow models still show progress
 CHUNK_BYTES = 16 * 2**20  # most output bytes of one call (large deterministics give shorter chunks); well
-# under the size up to which XLA compiles the chunk loop into one CPU kernel (jaxmc.config)
+# under the size up to which XLA compiles the chunk loop into one CPU kernel (jaxmc.xla)
 
 
 def _chunk_length(model, names) -> int:

@@ -79,3 +79,21 @@ def test_netcdf_round_trip(idata, tmp_path):
     np.testing.assert_array_equal(group_dataset(back, "posterior")["theta"].values,
                                   group_dataset(idata, "posterior")["theta"].values)
     assert list(group_dataset(back, "posterior")["school"].values) == SCHOOLS
+
+
+def test_no_arviz_refactor_notice(tmp_path):
+    """ArviZ 0.x warns once a day of its coming refactor; jaxmc's own use of ArviZ does not show it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import warnings, numpy as np, jaxmc as pm\n"
+            "warnings.simplefilter('default')\n"
+            "with pm.Model():\n"
+            "    pm.Normal('y', pm.Normal('mu', 0, 1), 1, observed=np.zeros(3))\n"
+            "    pm.sample(draws=50, tune=50, chains=2, progressbar=False, random_seed=1,\n"
+            "              compute_convergence_checks=False)\n")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), JAXMC_COMPILATION_CACHE="0")  # no stamp: due today
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr, done.stderr

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import jaxmc as pm
-from jaxmc.convert import group_names
+from jaxmc.convert import group_dataset, group_names
 from jaxmc import sampling
 
 STAT_NAMES = {"lp", "acceptance_rate", "step_size", "step_size_bar", "tree_depth", "n_steps", "diverging",
@@ -201,5 +201,23 @@ def test_convergence_warnings(model):
     assert "There were 3 divergences" in messages and "rhat statistic is larger than 1.01" in messages
 
 
-def test_progressbar_runs(model, capsys):
-    run(model, draws=20, tune=20, progressbar=True)
+def test_progress_bar_shows_phases_like_pymc6(model, capsys):
+    """One bar over warm-up and draws; the count is per chain and restarts at 0 for the draws."""
+    run(model, draws=30, tune=20, progressbar=True)
+    out = capsys.readouterr().out
+    assert "draw" in out and "30/30" in out and "divergences" in out
+
+
+def test_quiet_shows_nothing(model, capsys):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with model:
+            pm.sample(draws=30, tune=20, chains=1, random_seed=1, quiet=True)  # one chain: would warn
+    assert capsys.readouterr().out == "" and not caught
+
+
+def test_tune_none_means_1000(model):
+    with model:
+        idata = pm.sample(draws=10, tune=None, chains=1, random_seed=1, progressbar=False,
+                          compute_convergence_checks=False)
+    assert group_dataset(idata, "posterior").attrs["tuning_steps"] == 1000

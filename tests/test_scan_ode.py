@@ -304,7 +304,7 @@ def test_ode_failure_gives_nan_not_an_error():
 
 
 def test_ode_gradients_in_a_loop_compiled_with_jaxmc_options():
-    """The sampler compiles its loops with jaxmc.config.compiler_options(): an ODE model's log density and
+    """The sampler compiles its loops with jaxmc.config.compiler_options() (jaxmc.xla): an ODE model's log density and
     gradient inside a loop must equal those of a plain jit (XLA's region-analysis copy insertion, which
     jaxmc does not use for this reason, changed them: the Michaelis-Menten posterior of posteriordb)."""
     from jaxmc.config import compiler_options
