@@ -90,13 +90,13 @@ def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=No
 
 
 def base_attrs() -> dict:
-    import jaxmc
+    from jaxmc.version import __version__
 
     return {
         "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "arviz_version": _arviz_version(),
         "inference_library": "jaxmc",
-        "inference_library_version": jaxmc.__version__,
+        "inference_library_version": __version__,
     }
 
 

@@ -44,6 +44,15 @@ def _jaxlib_knows(*names: str) -> bool:
     return False
 
 
+def _jaxlib_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("jaxlib")
+    except PackageNotFoundError:
+        return "?"
+
+
 def enable_small_loop_kernels() -> bool:
     """Add the small-while-loop size limit to XLA_FLAGS, before JAX creates its CPU client (which reads
     XLA_FLAGS once per process). Returns whether XLA_FLAGS now asks for it.
@@ -118,7 +127,7 @@ def supported(options: dict) -> dict:
                 bad = [k for k in opts if k in str(err)] or list(opts)  # unrecognised message: drop them all
             for k in bad:
                 log.info("XLA option %s=%r is not supported by jaxlib %s; dropped", k, opts.pop(k),
-                         jax.lib.__version__ if hasattr(jax.lib, "__version__") else "?")
+                         _jaxlib_version())
     return opts
 
 
