@@ -13,14 +13,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import config
+from jaxmc import config, cpu_ops
 from jaxmc.model import modelcontext
 from jaxmc import discrete_steps
-from jaxmc.nuts import STAT_NAMES, build_chain
+from jaxmc.nuts import ADAPTATIONS, DEFAULTS, STAT_NAMES, NUTSOptions, build_chain
 from jaxmc.nuts import init as nuts_init
 from jaxmc.nuts import rng
 
-ADAPTATIONS = ("nutpie", "stan")
 CHAIN_METHODS = ("vectorized", "parallel", "sequential")
 
 
@@ -31,8 +30,9 @@ class SamplingError(RuntimeError):
 class NUTS:
     """The No-U-Turn Sampler's settings, for `pm.sample(step=pm.NUTS(...))` as in PyMC."""
 
-    def __init__(self, vars=None, target_accept: float = 0.8, max_treedepth: int = 10,
-                 adaptation: str = "nutpie", model=None, **kwargs):
+    def __init__(self, vars=None, target_accept: float = DEFAULTS.target_accept,
+                 max_treedepth: int = DEFAULTS.max_treedepth, adaptation: str = DEFAULTS.adaptation, model=None,
+                 **kwargs):
         unknown = set(kwargs) - {"step_scale", "early_max_treedepth", "adapt_step_size", "scaling",
                                  "is_cov", "potential"}
         if unknown:
@@ -56,6 +56,12 @@ class SampleSettings(NamedTuple):
     chain_method: str
     cores: int
 
+    @property
+    def nuts_options(self) -> NUTSOptions:
+        """The chain's options: these settings, the defaults for the others."""
+        return DEFAULTS._replace(target_accept=self.target_accept, max_treedepth=self.max_treedepth,
+                                 adaptation=self.adaptation)
+
 
 _ACCEPTED = ["draws", "tune", "chains", "cores", "target_accept", "max_treedepth", "random_seed",
              "initvals", "progressbar", "discard_tuned_samples", "return_inferencedata", "idata_kwargs",
@@ -67,10 +73,10 @@ DEFAULT_TUNE = 1000
 
 
 def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: int | None = None,
-           target_accept: float = 0.8, max_treedepth: int = 10, random_seed=None, initvals=None,
-           progressbar: bool = True, discard_tuned_samples: bool = True, return_inferencedata: bool = True,
-           idata_kwargs: dict | None = None, var_names=None, chain_method: str | None = None,
-           nuts: dict | None = None, step=None, model=None, init: str = "auto",
+           target_accept: float = DEFAULTS.target_accept, max_treedepth: int = DEFAULTS.max_treedepth,
+           random_seed=None, initvals=None, progressbar: bool = True, discard_tuned_samples: bool = True,
+           return_inferencedata: bool = True, idata_kwargs: dict | None = None, var_names=None,
+           chain_method: str | None = None, nuts: dict | None = None, step=None, model=None, init: str = "auto",
            compute_convergence_checks: bool = True, nuts_sampler: str | None = None, keep_warning_stat=False,
            quiet: bool = False, **kwargs):
     """Draw posterior samples with NUTS (PyMC 6's signature); returns ArviZ data.
@@ -96,9 +102,9 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
         nuts.setdefault("adaptation", step.adaptation)
     target_accept = nuts.get("target_accept", target_accept)
     max_treedepth = nuts.get("max_treedepth", max_treedepth)
-    adaptation = nuts.get("adaptation", "nutpie")
+    adaptation = nuts.get("adaptation", DEFAULTS.adaptation)
     if adaptation not in ADAPTATIONS:
-        raise ValueError(f"nuts adaptation must be one of {ADAPTATIONS}, found {adaptation!r}")
+        raise ValueError(f"nuts adaptation must be one of {tuple(ADAPTATIONS)}, found {adaptation!r}")
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must be in (0, 1), found {target_accept}")
     if nuts_sampler not in (None, "pymc", "jaxmc"):
@@ -304,8 +310,7 @@ def _drive(call, state, total: int, chunk: int, record, stopped=lambda: False):
 def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
     """jit-compiled (init, run_chunk), vmapped over chains when `vectorized`; cached on the model so that
     sampling again (new data of the same shapes, another seed) reuses the compiled program."""
-    key = ("sample", cm.model._version, settings.tune, settings.target_accept, settings.max_treedepth,
-           settings.adaptation, tuple(names), chunk, vectorized)
+    key = ("sample", cm.model._version, settings.tune, settings.nuts_options, tuple(names), chunk, vectorized)
     cache = cm.model._compiled
     if key not in cache:
         cache[key] = _make_programs(cm, settings, names, chunk, vectorized)
@@ -335,20 +340,19 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
         parts = [(xc if from_cont else xd)[a:b] for from_cont, a, b in pieces]
         return jnp.concatenate([p.astype(xc.dtype if has_nuts else xd.dtype) for p in parts])
 
-    def chain_fns(data, xd):
-        def logdensity(xc):
-            return logp(assemble(xc, xd), data)
+    # one chain for the program, given the density at each call; the U-turn checks loop over their slots
+    # where XLA:CPU compiles the sampler's loops into single kernels
+    init_fn, step_fn = build_chain(settings.tune, settings.nuts_options, slot_loop=cpu_ops.loop_kernels_active())
 
-        return logdensity, build_chain(logdensity, settings.tune, adaptation=settings.adaptation,
-                                       target_accept=settings.target_accept,
-                                       max_treedepth=settings.max_treedepth)
+    def density(data, xd):
+        """The log density of the continuous coordinates, for the discrete values `xd`."""
+        return lambda xc: logp(assemble(xc, xd), data)
 
     def init_one(key, base, jitter, data):
         k_start, key = jax.random.split(key)
         x, ok = _find_start(logp, k_start, base, jitter, data)
         xd = x[disc]
-        _, (init_fn, _) = chain_fns(data, xd)
-        chain = init_fn(key, x if block is None else x[cont]) if has_nuts else None
+        chain = init_fn(density(data, xd), key, x if block is None else x[cont]) if has_nuts else None
         dstate = discrete_steps.init(block, x.dtype) if block is not None else None
         return (chain, xd, dstate), x, ok
 
@@ -357,8 +361,7 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
         key, i = xs
         k_nuts, k_disc = (key, None) if block is None else jax.random.split(key)
         if has_nuts:
-            _, (_, step_fn) = chain_fns(data, xd)
-            chain, (xc, stats) = step_fn(chain, (k_nuts, i))
+            chain, (xc, stats) = step_fn(density(data, xd), chain, (k_nuts, i))
         else:
             xc, stats = jnp.zeros(0, xd.dtype), _empty_stats(xd.dtype)
         if block is not None:
@@ -366,8 +369,7 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
                                             dstate, i < settings.tune)
             xd = x[disc]
             if has_nuts:  # the cached density and gradient refer to the old discrete values
-                logdensity, _ = chain_fns(data, xd)
-                chain = chain._replace(hmc=nuts_init(xc, logdensity))
+                chain = chain._replace(hmc=nuts_init(xc, density(data, xd)))
                 stats = dict(stats, lp=chain.hmc.logdensity)
         return (chain, xd, dstate), (assemble(xc, xd), stats)
 

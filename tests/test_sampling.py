@@ -111,6 +111,22 @@ def test_step_and_nuts_options(model):
     assert idata.posterior.attrs["adaptation"] == "stan"
 
 
+def test_nuts_defaults_come_from_one_record():
+    import inspect
+
+    from jaxmc.nuts import DEFAULTS
+
+    for fn in (pm.sample, pm.NUTS):
+        params = inspect.signature(fn).parameters
+        assert params["target_accept"].default == DEFAULTS.target_accept
+        assert params["max_treedepth"].default == DEFAULTS.max_treedepth
+    assert inspect.signature(pm.NUTS).parameters["adaptation"].default == DEFAULTS.adaptation
+    step = pm.NUTS()
+    settings = sampling.SampleSettings(10, 10, 1, step.target_accept, step.max_treedepth, step.adaptation,
+                                       "vectorized", 1)
+    assert settings.nuts_options == DEFAULTS
+
+
 @pytest.mark.parametrize("kwargs, pattern", [
     ({"draw": 10}, r"unknown keyword argument\(s\) \['draw'\]; accepted: \['draws'"),
     ({"nuts": {"adapt": "stan"}}, r"unknown key\(s\) \['adapt'\]"),

@@ -1,8 +1,5 @@
-"""Warm-up adaptation of step size and diagonal mass matrix: nutpie's (default) and Stan's schemes.
-
-Each scheme is an :class:`Adaptation` of pure functions keyed by the step index, so one compiled
-program serves warm-up and sampling.
-"""
+"""Warm-up adaptation of step size and diagonal mass matrix (nutpie's and Stan's schemes), as pure functions
+keyed by the step index, so that one compiled program serves warm-up and sampling."""
 from __future__ import annotations
 
 from typing import Callable, NamedTuple
@@ -15,12 +12,17 @@ from . import dual_averaging as da
 from . import welford
 from .integrator import LogDensityFn
 from .nuts import HMCState, NUTSInfo
+from .options import NUTSOptions
 from .step_size import nutpie_init_step_size, stan_init_step_size
 
 Array = jax.Array
 
 # nuts-rs clips the mass-matrix variances to this range
 VARIANCE_CLIP = (1e-20, 1e20)
+# where each scheme's first step-size search starts unless NUTSOptions.init_step_size is set: nuts-rs'
+# StepSizeSettings.initial_step, Stan's stepsize
+NUTPIE_INITIAL_STEP = 0.1
+STAN_INITIAL_STEP = 1.0
 
 
 class Adaptation(NamedTuple):
@@ -28,9 +30,10 @@ class Adaptation(NamedTuple):
 
     * ``init(hmc_state) -> (adapt_state, step_size, inv_mass)``: the initial step-size search is
       left pending;
-    * ``prepare(adapt_state, key, hmc_state, step_size, inv_mass, momentum=None) -> (adapt_state,
-      step_size)``: run before each transition; does a pending step-size search (none in most steps),
-      with the transition's momentum when given (nutpie's search uses one draw);
+    * ``prepare(logdensity_fn, adapt_state, key, hmc_state, step_size, inv_mass, momentum=None) ->
+      (adapt_state, step_size)``: run before each transition; does a pending step-size search (none in
+      most steps) on ``logdensity_fn``, with the transition's momentum when given (nutpie's search uses
+      one draw);
     * ``update(adapt_state, step_index, hmc_state, info, step_size, inv_mass)
       -> (adapt_state, step_size, inv_mass)``: after each tuning transition (``step_index <
       num_tune``); at the last tuning step the step size becomes ``step_size_bar``;
@@ -106,18 +109,13 @@ def _inv_mass_from_draws_grads(draw_var: Array, grad_var: Array, previous: Array
     return jnp.where(ok, jnp.clip(var, *VARIANCE_CLIP), previous)
 
 
-def nutpie_adaptation(
-    logdensity_fn: LogDensityFn,
-    num_tune: int,
-    target_accept: float = 0.8,
-    initial_step: float = 0.1,
-    schedule: NutpieSchedule | None = None,
-) -> Adaptation:
-    """nutpie / nuts-rs default adaptation (``DiagGradNutsSettings``).
+def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSchedule | None = None) -> Adaptation:
+    """nutpie / nuts-rs default adaptation (``DiagGradNutsSettings``) to ``options.target_accept``.
 
     * Init: the variance estimate is ``1 / |grad|`` at the initial point, which also seeds the
-      running variances; the step size is searched from ``initial_step`` (see
-      :func:`~jaxmc.nuts.step_size.nutpie_init_step_size`).
+      running variances; the step size is searched from ``options.init_step_size`` (default
+      :data:`NUTPIE_INITIAL_STEP`; see :func:`~jaxmc.nuts.step_size.nutpie_init_step_size`, whose
+      divergences are those of ``options.divergence_threshold``).
     * For draws before ``final_window`` (the last 15% of tuning keep the mass matrix fixed), the
       draw and its gradient enter a foreground and a background running variance (skipped when
       the draw did not move, or for a divergent draw within 4 steps of the start). When the
@@ -129,6 +127,8 @@ def nutpie_adaptation(
       step size is searched again and dual averaging restarts.
     """
     sched = nutpie_schedule(num_tune) if schedule is None else schedule
+    target_accept = options.target_accept
+    initial_step = _initial_step(options, NUTPIE_INITIAL_STEP)
 
     def init(hmc: HMCState):
         dtype = hmc.position.dtype
@@ -147,12 +147,13 @@ def nutpie_adaptation(
         )
         return state, step_size, _inv_mass_from_grad(hmc.logdensity_grad)
 
-    def prepare(state: NutpieAdaptState, key, hmc: HMCState, step_size, inv_mass, momentum=None):
+    def prepare(logdensity_fn: LogDensityFn, state: NutpieAdaptState, key, hmc: HMCState, step_size, inv_mass,
+                momentum=None):
         dtype = hmc.position.dtype
         initial = jnp.asarray(initial_step, dtype)
         eps, found = nutpie_init_step_size(
-            logdensity_fn, key, hmc, inv_mass, initial, target_accept, enabled=state.search_pending,
-            momentum=momentum,
+            logdensity_fn, key, hmc, inv_mass, initial, target_accept, options.divergence_threshold,
+            enabled=state.search_pending, momentum=momentum,
         )
         dual_avg = _tree_where(found, da.init(eps), state.dual_avg)
         step_size = jnp.where(state.search_pending, eps, step_size)
@@ -264,23 +265,19 @@ class StanAdaptState(NamedTuple):
     search_pending: Array  # search a step size (and restart dual averaging) before the next transition
 
 
-def stan_adaptation(
-    logdensity_fn: LogDensityFn,
-    num_tune: int,
-    target_accept: float = 0.8,
-    initial_step: float = 1.0,
-    schedule: StanSchedule | None = None,
-) -> Adaptation:
-    """Stan's windowed adaptation for ``diag_e`` NUTS.
+def stan_adaptation(num_tune: int, options: NUTSOptions, schedule: StanSchedule | None = None) -> Adaptation:
+    """Stan's windowed adaptation for ``diag_e`` NUTS, to ``options.target_accept``.
 
-    Unit mass matrix and :func:`~jaxmc.nuts.step_size.stan_init_step_size` from ``initial_step``
-    at init (dual averaging with ``mu = log(10 * initial_step)``); dual averaging at every tuning
-    step; at each slow-window end (see :func:`stan_schedule`) the variance of the window's draws
-    becomes ``n/(n+5) * var + 1e-3 * 5/(n+5)``, the step size is searched again from the current
-    one and dual averaging restarts with ``mu = log(10 * step_size)``.
+    Unit mass matrix and :func:`~jaxmc.nuts.step_size.stan_init_step_size` from ``options.init_step_size``
+    (default :data:`STAN_INITIAL_STEP`) at init (dual averaging with ``mu = log(10 * init_step_size)``);
+    dual averaging at every tuning step; at each slow-window end (see :func:`stan_schedule`) the variance
+    of the window's draws becomes ``n/(n+5) * var + 1e-3 * 5/(n+5)``, the step size is searched again
+    from the current one and dual averaging restarts with ``mu = log(10 * step_size)``.
     """
     sched = stan_schedule(num_tune) if schedule is None else schedule
     ends = np.asarray(sched.window_ends, dtype=np.int32)
+    target_accept = options.target_accept
+    initial_step = _initial_step(options, STAN_INITIAL_STEP)
 
     def init(hmc: HMCState):
         dtype = hmc.position.dtype
@@ -290,7 +287,8 @@ def stan_adaptation(
         )
         return state, step_size, jnp.ones_like(hmc.position)
 
-    def prepare(state: StanAdaptState, key, hmc: HMCState, step_size, inv_mass, momentum=None):
+    def prepare(logdensity_fn: LogDensityFn, state: StanAdaptState, key, hmc: HMCState, step_size, inv_mass,
+                momentum=None):
         del momentum  # Stan's search draws a fresh momentum for each try
         pending = state.search_pending
         eps = stan_init_step_size(logdensity_fn, key, hmc, inv_mass, step_size, enabled=pending)
@@ -327,20 +325,17 @@ def stan_adaptation(
     return Adaptation(init, prepare, update, step_size_bar)
 
 
+#: the warm-up schemes by name (``NUTSOptions.adaptation``): ``factory(num_tune, options) -> Adaptation``
 ADAPTATIONS = {"nutpie": nutpie_adaptation, "stan": stan_adaptation}
 
 
-def build_adaptation(
-    name: str,
-    logdensity_fn: LogDensityFn,
-    num_tune: int,
-    target_accept: float = 0.8,
-    init_step_size: float | None = None,
-) -> Adaptation:
-    """Look up a scheme by name (``"nutpie"`` or ``"stan"``); ``init_step_size`` starts the search."""
-    try:
-        factory = ADAPTATIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown adaptation {name!r}; choose one of {sorted(ADAPTATIONS)}") from None
-    kwargs = {} if init_step_size is None else {"initial_step": float(init_step_size)}
-    return factory(logdensity_fn, num_tune, target_accept, **kwargs)
+def build_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
+    """The scheme named ``options.adaptation`` (a key of :data:`ADAPTATIONS`) for ``num_tune`` warm-up steps."""
+    name = options.adaptation
+    if name not in ADAPTATIONS:
+        raise ValueError(f"unknown adaptation {name!r}; choose one of {sorted(ADAPTATIONS)}")
+    return ADAPTATIONS[name](int(num_tune), options)
+
+
+def _initial_step(options: NUTSOptions, default: float) -> float:
+    return default if options.init_step_size is None else float(options.init_step_size)

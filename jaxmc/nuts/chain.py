@@ -1,8 +1,5 @@
-"""One MCMC chain as ``(init_fn, step_fn)``: NUTS transitions plus warm-up adaptation keyed by step index.
-
-This is the contract used by the sampling driver: ``step_fn`` is scanned over ``(keys, step_indices)``
-and vmapped over chains; indices below ``num_tune`` adapt, later ones sample with fixed tuning.
-"""
+"""One MCMC chain as ``(init_fn, step_fn)``: NUTS transitions plus warm-up adaptation keyed by step index, the
+contract used by the sampling driver (``step_fn`` scanned over steps, vmapped over chains)."""
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
@@ -14,6 +11,7 @@ from . import nuts, rng
 from .adaptation import build_adaptation
 from .integrator import LogDensityFn
 from .nuts import HMCState
+from .options import NUTSOptions
 
 Array = jax.Array
 
@@ -41,37 +39,37 @@ class ChainState(NamedTuple):
 
 
 def build_chain(
-    logdensity_fn: LogDensityFn,
-    num_tune: int,
-    *,
-    adaptation: str = "nutpie",
-    target_accept: float = 0.8,
-    max_treedepth: int = 10,
-    init_step_size: float | None = None,
-) -> tuple[Callable[[Array, Array], ChainState], Callable[[ChainState, tuple[Array, Array]], tuple]]:
-    """Build ``init_fn(key, position) -> ChainState`` and ``step_fn(state, (key, step_index))``.
+    num_tune: int, options: NUTSOptions, *, slot_loop: bool = False
+) -> tuple[Callable[[LogDensityFn, Array, Array], ChainState], Callable[..., tuple]]:
+    """Build ``init_fn(logdensity_fn, key, position) -> ChainState`` and
+    ``step_fn(logdensity_fn, state, (key, step_index)) -> (state, (position, stats))``.
 
-    ``logdensity_fn`` maps a flat position vector to a scalar (it may close over traced arrays).
+    ``logdensity_fn`` maps a flat position vector to a scalar (it may close over traced arrays); it is
+    passed at each call, so one chain serves densities that change between steps (a compound step's
+    discrete values), as long as ``state.hmc`` holds its value and gradient (:func:`.nuts.init`). Steps
+    with ``step_index < num_tune`` adapt (:func:`.adaptation.build_adaptation` of ``options``), later ones
+    sample with fixed tuning; ``slot_loop`` goes to :func:`.nuts.build_kernel`.
+
     ``init_fn`` evaluates the density and sets the initial mass matrix (nutpie: ``1/|grad|``,
     Stan: unit). The initial step size is searched at the start of the first ``step_fn`` call (so
     the search is compiled once, with the searches the adaptation needs later): nutpie's (one
-    momentum draw; double/halve from ``init_step_size`` = 0.1 until the one-leapfrog acceptance
-    crosses ``target_accept``) or Stan's ``init_stepsize`` (fresh momentum per try; from
-    ``init_step_size`` = 1.0 until the one-leapfrog acceptance crosses 0.8). ``step_fn`` returns
-    ``(new_state, (position, stats))`` with ``stats`` keyed by :data:`STAT_NAMES`; ``step_size``
-    there is the one used for that draw. ``step_index`` may be batched or not under ``vmap``.
+    momentum draw; double/halve from ``init_step_size`` until the one-leapfrog acceptance crosses
+    ``target_accept``) or Stan's ``init_stepsize`` (fresh momentum per try; from ``init_step_size``
+    until the one-leapfrog acceptance crosses Stan's 0.8). ``stats`` are keyed by :data:`STAT_NAMES`;
+    ``step_size`` there is the one used for that draw. ``step_index`` may be batched or not under ``vmap``.
     """
     num_tune = int(num_tune)
-    kernel = nuts.build_kernel(logdensity_fn, max_treedepth=max_treedepth)
-    adapt = build_adaptation(adaptation, logdensity_fn, num_tune, target_accept, init_step_size)
+    max_treedepth = options.max_treedepth
+    kernel = nuts.build_kernel(max_treedepth, options.divergence_threshold, slot_loop=slot_loop)
+    adapt = build_adaptation(num_tune, options)
 
-    def init_fn(key: Array, position: Array) -> ChainState:
+    def init_fn(logdensity_fn: LogDensityFn, key: Array, position: Array) -> ChainState:
         del key  # the initial step-size search runs at the start of the first step
         hmc = nuts.init(position, logdensity_fn)
         adapt_state, step_size, inv_mass = adapt.init(hmc)
         return ChainState(hmc, adapt_state, step_size, inv_mass)
 
-    def step_fn(state: ChainState, xs: tuple[Array, Array]):
+    def step_fn(logdensity_fn: LogDensityFn, state: ChainState, xs: tuple[Array, Array]):
         key, step_index = xs
         seed = rng.seed_of(key)  # hashed sub-streams: no Threefry code per transition
         key_search, key_nuts = rng.substream(seed, 2), rng.substream(seed, 3)
@@ -79,9 +77,9 @@ def build_chain(
         # uses one draw; searches happen in warm-up only): a single normal draw to compile and run
         momentum = nuts.transition_randomness(key_nuts, max_treedepth).momentum(state.inv_mass)
         adapt_state, step_size = adapt.prepare(
-            state.adapt, key_search, state.hmc, state.step_size, state.inv_mass, momentum=momentum
+            logdensity_fn, state.adapt, key_search, state.hmc, state.step_size, state.inv_mass, momentum=momentum
         )
-        hmc, info = kernel(key_nuts, state.hmc, step_size, state.inv_mass, momentum=momentum)
+        hmc, info = kernel(logdensity_fn, key_nuts, state.hmc, step_size, state.inv_mass, momentum=momentum)
 
         def tune(_):
             return adapt.update(adapt_state, step_index, hmc, info, step_size, state.inv_mass)

@@ -35,12 +35,12 @@ def init(step_size, mu_factor: float = 10.0) -> DualAveragingState:
 def update(
     state: DualAveragingState,
     acceptance: Array,
-    target: float = 0.8,
+    target: float,
     gamma: float = 0.05,
     t0: float = 10.0,
     kappa: float = 0.75,
 ) -> DualAveragingState:
-    """One dual-averaging iteration given the acceptance statistic of the last transition."""
+    """One dual-averaging iteration given the acceptance statistic of the last transition and the ``target``."""
     dtype = state.log_step_size.dtype
     acceptance = jnp.minimum(jnp.asarray(acceptance, dtype), 1.0)
     acceptance = jnp.where(jnp.isnan(acceptance), jnp.zeros((), dtype), acceptance)

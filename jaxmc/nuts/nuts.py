@@ -1,10 +1,5 @@
-"""Multinomial No-U-Turn Sampler with an iterative, jit-friendly tree build.
-
-Top level: trajectory doubling with biased progressive sampling; inside each new sub-tree: uniform
-multinomial (progressive) sampling. Termination: Stan's generalized U-turn criterion with the extra
-sub-tree boundary checks, divergence (energy error above a threshold, or NaN), or ``max_treedepth``.
-API follows BlackJAX's ``init`` / ``build_kernel`` split.
-"""
+"""The multinomial No-U-Turn transition with an iterative, jit-friendly tree build, as BlackJAX's ``init`` /
+``build_kernel`` split (the log density is passed to the kernel at each call)."""
 from __future__ import annotations
 
 from typing import Callable, NamedTuple
@@ -161,13 +156,21 @@ def transition_randomness(key: Array, max_treedepth: int, dtype=None) -> Transit
 
 
 def build_kernel(
-    logdensity_fn: LogDensityFn, max_treedepth: int = 10, divergence_threshold: float = 1000.0
-) -> Callable[[Array, HMCState, Array, Array], tuple[HMCState, NUTSInfo]]:
-    """Return ``kernel(key, state, step_size, inv_mass, momentum=None) -> (HMCState, NUTSInfo)``.
+    max_treedepth: int, divergence_threshold: float, *, slot_loop: bool = False
+) -> Callable[..., tuple[HMCState, NUTSInfo]]:
+    """Return ``kernel(logdensity_fn, key, state, step_size, inv_mass, momentum=None) -> (HMCState, NUTSInfo)``.
 
-    ``state.position`` is a flat vector and ``inv_mass`` the diagonal of the inverse mass matrix
-    (same shape); everything is computed in the dtype of the position. ``key`` is a JAX PRNG key or a
-    seed (:mod:`.rng`); the transition's momentum and uniforms are hashed from it where they are used
+    Top level: trajectory doubling with biased progressive sampling; inside each new sub-tree: uniform
+    multinomial (progressive) sampling. A trajectory stops at Stan's generalized U-turn criterion with the
+    extra sub-tree boundary checks (:mod:`.termination`), at a divergence (energy error above
+    ``divergence_threshold``, or NaN), or after ``max_treedepth`` doublings. ``slot_loop`` picks how the
+    U-turn checks take their dot products (:func:`.termination._slot_dots_and_store`): the same trees either
+    way, a loop where XLA:CPU compiles the loops into single kernels (the caller knows).
+
+    ``logdensity_fn`` maps a flat position to a scalar; ``state`` holds its value and gradient at
+    ``state.position`` (:func:`init`). ``inv_mass`` is the diagonal of the inverse mass matrix (same
+    shape); everything is computed in the dtype of the position. ``key`` is a JAX PRNG key or a seed
+    (:mod:`.rng`); the transition's momentum and uniforms are hashed from it where they are used
     (:class:`TransitionRandomness`). ``momentum``, if given, must be that draw
     (``transition_randomness(key, max_treedepth).momentum(inv_mass)``), made by the caller to use it
     elsewhere too.
@@ -175,7 +178,8 @@ def build_kernel(
     if max_treedepth < 1:
         raise ValueError("max_treedepth must be at least 1")
 
-    def build_subtree(start: IntegratorState, direction, depth, step_size, inv_mass, energy0, rand, ckpts):
+    def build_subtree(logdensity_fn: LogDensityFn, start: IntegratorState, direction, depth, step_size,
+                      inv_mass, energy0, rand, ckpts):
         """Integrate up to ``2**depth`` leaves from ``start``; stop early on divergence or U-turn."""
         dtype = start.position.dtype
         dim = start.position.shape[0]
@@ -218,7 +222,7 @@ def build_kernel(
             proposal_n = jnp.where(take, c.n, c.proposal_n)
             rho = c.rho + p
             ckpts, turning = termination.check_leaf(c.ckpts, c.n, p_sharp, c.rho, rho, c.prev_p_sharp,
-                                                    c.prev_rho)
+                                                    c.prev_rho, slot_loop=slot_loop)
             return _SubtreeCarry(
                 state=state,
                 n=c.n + 1,
@@ -239,7 +243,8 @@ def build_kernel(
 
         return jax.lax.while_loop(cond, body, carry)
 
-    def kernel(key: Array, state: HMCState, step_size: Array, inv_mass: Array, momentum=None):
+    def kernel(logdensity_fn: LogDensityFn, key: Array, state: HMCState, step_size: Array, inv_mass: Array,
+               momentum=None):
         dtype = state.position.dtype
         step_size = jnp.asarray(step_size, dtype)
         inv_mass = jnp.asarray(inv_mass, dtype)
@@ -278,7 +283,7 @@ def build_kernel(
             far = _select(forward, c.left, c.right)
             near_index = jnp.where(forward, c.right_index, c.left_index)
             sub = build_subtree(
-                near, direction, c.depth, step_size, inv_mass, energy0, rand, c.ckpts
+                logdensity_fn, near, direction, c.depth, step_size, inv_mass, energy0, rand, c.ckpts
             )
             valid = ~sub.diverging & ~sub.turning
 

@@ -1,9 +1,5 @@
-"""Heuristics for an initial leapfrog step size: Stan's ``init_stepsize`` and nutpie's (nuts-rs) search.
-
-Both double or halve the step size until a one-leapfrog acceptance statistic crosses a threshold.
-Each is one ``while_loop`` that runs no iteration when ``enabled`` is False, so it can sit in a
-vmapped step function without a ``cond``.
-"""
+"""Searches for a leapfrog step size: Stan's ``init_stepsize`` and nutpie's (nuts-rs), each one ``while_loop``
+that doubles or halves the step size until a one-leapfrog acceptance statistic crosses a threshold."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -16,6 +12,10 @@ from .integrator import IntegratorState, LogDensityFn, hamiltonian, leapfrog, sa
 from .nuts import HMCState
 
 Array = jax.Array
+
+#: Stan's ``init_stepsize`` searches until the one-leapfrog acceptance probability crosses 0.8: a constant of
+#: Stan's algorithm (``base_hmc``), not the user's ``target_accept`` (Stan's search does not read that)
+STAN_INIT_ACCEPT = 0.8
 
 
 def _energy_change(logdensity_fn, state: HMCState, momentum, step_size, inv_mass):
@@ -42,17 +42,19 @@ def stan_init_step_size(
     enabled=True,
     max_iter: int = 100,
 ) -> Array:
-    """Stan's ``base_hmc::init_stepsize``; returns ``step_size`` unchanged when not ``enabled``.
+    """Stan's ``base_hmc::init_stepsize``; returns ``step_size`` unchanged when not ``enabled`` (then the loop
+    runs no iteration, so the search can sit in a vmapped step function without a ``cond``).
 
     One leapfrog step from ``state`` with fresh momentum each try. The first try fixes the
     direction; the step size is then doubled while ``H0 - H > log(0.8)`` (or halved while it is
-    below), i.e. until the one-step acceptance probability crosses 0.8. Stan throws outside
-    ``(0, 1e7]``; here the search stops inside ``[1e-10, 1e7]`` or after ``max_iter`` tries.
+    below), i.e. until the one-step acceptance probability crosses :data:`STAN_INIT_ACCEPT` = 0.8.
+    Stan throws outside ``(0, 1e7]``; here the search stops inside ``[1e-10, 1e7]`` or after
+    ``max_iter`` tries.
     """
     dtype = state.position.dtype
     seed = rng.seed_of(key)
     step_size = jnp.asarray(step_size, dtype)
-    log_threshold = jnp.log(jnp.asarray(0.8, dtype))
+    log_threshold = jnp.log(jnp.asarray(STAN_INIT_ACCEPT, dtype))
 
     def cond(c: _StanCarry):
         return ~c.done
@@ -88,9 +90,9 @@ def nutpie_init_step_size(
     state: HMCState,
     inv_mass: Array,
     initial_step: Array,
-    target_accept: float = 0.8,
+    target_accept: float,
+    divergence_threshold: float,
     enabled=True,
-    max_energy_error: float = 1000.0,
     max_iter: int = 100,
     momentum: Array | None = None,
 ) -> tuple[Array, Array]:
@@ -100,9 +102,11 @@ def nutpie_init_step_size(
     direction from its acceptance ``min(1, exp(H0 - H))``; then (up to ``max_iter`` tries) the step
     size is doubled until the acceptance drops to ``target_accept`` or below (or the step exceeds
     1e5), or halved until it reaches ``target_accept`` (or the step is below 1e-10). A divergent
-    leapfrog, no result, or ``enabled`` False give ``(initial_step, False)``; nuts-rs only restarts
-    its dual averaging when ``found`` is True. The momentum is drawn from ``key`` unless ``momentum`` is
-    given (the sampler passes the transition's own draw: one normal draw less to compile and to run).
+    leapfrog (energy error above ``divergence_threshold``, nuts-rs' ``max_energy_error`` as in the
+    trajectories), no result, or ``enabled`` False (no iteration runs) give ``(initial_step, False)``;
+    nuts-rs only restarts its dual averaging when ``found`` is True. The momentum is drawn from ``key``
+    unless ``momentum`` is given (the sampler passes the transition's own draw: one normal draw less to
+    compile and to run).
     """
     dtype = state.position.dtype
     initial_step = jnp.asarray(initial_step, dtype)
@@ -115,7 +119,7 @@ def nutpie_init_step_size(
         p = sample_momentum(key, inv_mass) if momentum is None else momentum
         delta = _energy_change(logdensity_fn, state, p, c.step_size, inv_mass)
         accept = jnp.exp(jnp.minimum(delta, 0.0))
-        diverged = ~(-delta <= max_energy_error)
+        diverged = ~(-delta <= divergence_threshold)
         first = c.count == 0
         forward = jnp.where(first, accept > target_accept, c.forward)
         stop_fwd = (accept <= target_accept) | (c.step_size > 1e5)

@@ -1,15 +1,11 @@
-"""Stan's generalized no-U-turn criterion for an iteratively built trajectory.
-
-Includes the extra checks across sub-tree boundaries (Stan >= 2.26, nuts-rs): see ``merge_is_turning``.
-"""
+"""Stan's generalized no-U-turn criterion for an iteratively built trajectory, with the extra checks across
+sub-tree boundaries (Stan >= 2.26, nuts-rs): see ``merge_is_turning``."""
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-
-from jaxmc import cpu_ops
 
 Array = jax.Array
 
@@ -85,7 +81,7 @@ def first_p_sharp(ckpts: Checkpoints) -> Array:
 
 
 def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, rho: Array,
-               prev_p_sharp: Array, prev_rho_before: Array) -> tuple[Checkpoints, Array]:
+               prev_p_sharp: Array, prev_rho_before: Array, *, slot_loop: bool) -> tuple[Checkpoints, Array]:
     """U-turn checks of the sub-trees that leaf ``n`` completes, and the checkpoints with leaf ``n``.
 
     Leaf ``n`` has velocity ``p_sharp = ps_n``, momentum sums ``rho_before = S_{n-1}`` and ``rho = S_n``;
@@ -94,7 +90,8 @@ def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, 
     of size ``2**k`` starts at the leaf ``a`` in slot ``popcount(n) - k``. Each is the join of two halves
     ``[a, m-1]`` and ``[m, n]`` (``m`` is the leaf in the next slot, or ``n`` itself for the smallest
     sub-tree), tested like :func:`merge_is_turning`: the whole ``[a, n]``, ``[a, m]`` and ``[m-1, n]``.
-    An even leaf is stored in slot ``popcount(n)`` instead (it completes no sub-tree).
+    An even leaf is stored in slot ``popcount(n)`` instead (it completes no sub-tree). ``slot_loop``: see
+    :func:`_slot_dots_and_store`.
     """
     slots = ckpts.own.shape[0] - 1
     pc = jax.lax.population_count(n)
@@ -106,7 +103,7 @@ def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, 
     # which is never read (an unconditional write is done in place, a conditional one would copy)
     j = jnp.where(odd, slots, jnp.minimum(pc, slots - 1))
     rows = jnp.stack([p_sharp, prev_p_sharp]), jnp.stack([rho_before, prev_rho_before])
-    r, by_rho, by_p_sharp = _slot_dots_and_store(ckpts, rho, p_sharp, lo, pc, j, *rows)
+    r, by_rho, by_p_sharp = _slot_dots_and_store(ckpts, rho, p_sharp, lo, pc, j, *rows, slot_loop=slot_loop)
     ps_s, pps_s = r[:, 0], r[:, 1]  # ps_a . S_n, ps_{a-1} . S_n
     rb_ps, prb_ps = r[:, 2], r[:, 3]  # S_{a-1} . ps_n, S_{a-2} . ps_n
     # the new leaf's own dot products
@@ -150,21 +147,23 @@ def check_leaf(ckpts: Checkpoints, n: Array, p_sharp: Array, rho_before: Array, 
 
 
 def _slot_dots_and_store(ckpts: Checkpoints, rho: Array, p_sharp: Array, lo: Array, hi: Array, j: Array,
-                         by_rho_row: Array, by_p_sharp_row: Array) -> tuple[Array, Array, Array]:
+                         by_rho_row: Array, by_p_sharp_row: Array, *, slot_loop: bool
+                         ) -> tuple[Array, Array, Array]:
     """Rows ``lo .. hi - 1`` of ``[ps_a . S_n, ps_{a-1} . S_n, S_{a-1} . ps_n, S_{a-2} . ps_n]`` (slots + 1,
     4; the last row, of the spare slot, is not used), then ``by_rho`` and ``by_p_sharp`` with slot ``j`` set
     to the given rows.
 
-    Where XLA compiles the sampler's loops into single kernels (CPU), a loop over just those slots (one or
-    two on average): a sum over the dimension is a dependent chain of additions there, and all slots would
-    cost ``max_treedepth / 2`` times more. The loop also does the write, in a last pass (``s == hi``; earlier
-    passes write the spare slot): a loop that only read the stored vectors would need its own copy of them,
-    because the write after it updates them in place, and that copy, of ``2 (max_treedepth + 1) dim`` values
-    per array and leaf, cost more than all the rest of a leaf's bookkeeping (D = 1000: 32 us per leaf).
-    Elsewhere all slots at once, without a loop. In both cases the rows outside ``lo .. hi - 1`` hold values
-    that are not used (the last pass's row ``hi`` is the dot product of a stale slot).
+    With ``slot_loop`` (for XLA:CPU where it compiles the sampler's loops into single kernels: the caller
+    knows), a loop over just those slots (one or two on average): a sum over the dimension is a dependent
+    chain of additions there, and all slots would cost ``max_treedepth / 2`` times more. The loop also does
+    the write, in a last pass (``s == hi``; earlier passes write the spare slot): a loop that only read the
+    stored vectors would need its own copy of them, because the write after it updates them in place, and
+    that copy, of ``2 (max_treedepth + 1) dim`` values per array and leaf, cost more than all the rest of a
+    leaf's bookkeeping. Without it, all slots at once, without a loop. In both cases the rows outside
+    ``lo .. hi - 1`` hold values that are not used (the last pass's row ``hi`` is the dot product of a stale
+    slot).
     """
-    if not cpu_ops.loop_kernels_active():
+    if not slot_loop:
         r = jnp.concatenate([jnp.sum(ckpts.by_rho * rho, axis=-1),
                              jnp.sum(ckpts.by_p_sharp * p_sharp, axis=-1)], axis=1)
         return r, _put(ckpts.by_rho, j, 0, by_rho_row), _put(ckpts.by_p_sharp, j, 0, by_p_sharp_row)

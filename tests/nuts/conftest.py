@@ -1,8 +1,4 @@
-"""Shared settings for the NUTS kernel tests: float64 (as the jaxmc package uses) and local helpers."""
-import os
-import sys
-
+"""The NUTS kernel tests run in float64, as the jaxmc package does."""
 import jax
 
 jax.config.update("jax_enable_x64", True)
-sys.path.insert(0, os.path.dirname(__file__))

@@ -1,4 +1,4 @@
-"""Test helpers: run vmapped chains through ``build_chain`` and a small split-chain ESS estimator."""
+"""Helpers of the NUTS tests: chains run through ``build_chain``, an ESS estimator, and known targets."""
 from __future__ import annotations
 
 import functools
@@ -7,21 +7,38 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import diagnostics
-from jaxmc.nuts import build_chain
+from jaxmc import cpu_ops, diagnostics
+from jaxmc.nuts import DEFAULTS, build_chain
+from jaxmc.nuts.integrator import leapfrog
+
+#: the kernels' ``slot_loop`` as jaxmc's sampler passes it (a loop where XLA:CPU compiles loops into kernels)
+SLOT_LOOP = cpu_ops.loop_kernels_active()
+
+#: one leapfrog step, jitted for step-by-step use (the log density is a static argument)
+jit_leapfrog = jax.jit(leapfrog, static_argnums=0)
 
 
-def make_runner(logdensity_fn, dim, num_tune, num_draws, adaptation="nutpie", dtype=jnp.float64, **kwargs):
+def chain_fns(num_tune, **options):
+    """``build_chain`` with the default options but ``options``, and the sampler's ``slot_loop``."""
+    return build_chain(num_tune, DEFAULTS._replace(**options), slot_loop=SLOT_LOOP)
+
+
+def scan_chain(init_fn, step_fn, logdensity_fn, key_init, key_steps, position, n):
+    """``n`` steps of one chain from ``position`` under ``lax.scan``: ``(final_state, (positions, stats))``."""
+    state = init_fn(logdensity_fn, key_init, position)
+    xs = (jax.random.split(key_steps, n), jnp.arange(n, dtype=jnp.int32))
+    return jax.lax.scan(functools.partial(step_fn, logdensity_fn), state, xs)
+
+
+def make_runner(logdensity_fn, dim, num_tune, num_draws, adaptation="nutpie", dtype=jnp.float64, **options):
     """Jitted ``keys -> (final_state, positions, stats)`` running one chain per key (vmapped)."""
-    init_fn, step_fn = build_chain(logdensity_fn, num_tune, adaptation=adaptation, **kwargs)
-    n = num_tune + num_draws
+    init_fn, step_fn = chain_fns(num_tune, adaptation=adaptation, **options)
 
     def one_chain(key):
         key_pos, key_init, key_steps = jax.random.split(key, 3)
         position = jax.random.uniform(key_pos, (dim,), dtype, minval=-2.0, maxval=2.0)
-        state = init_fn(key_init, position)
-        xs = (jax.random.split(key_steps, n), jnp.arange(n, dtype=jnp.int32))
-        state, (positions, stats) = jax.lax.scan(step_fn, state, xs)
+        state, (positions, stats) = scan_chain(init_fn, step_fn, logdensity_fn, key_init, key_steps, position,
+                                               num_tune + num_draws)
         return state, positions, stats
 
     return jax.jit(jax.vmap(one_chain))
@@ -46,7 +63,6 @@ def ess_per_dim(draws):
 # ------------------------------------------------------------------------------------------
 
 NUM_CHAINS, NUM_TUNE, NUM_DRAWS = 4, 1000, 1000
-ADAPTATIONS = ["nutpie", "stan"]
 
 CORR_COV = np.array([[1.0, 0.99], [0.99, 1.0]])
 CORR_PREC = jnp.asarray(np.linalg.inv(CORR_COV))

@@ -1,29 +1,28 @@
-"""A direct, recursive transcription of Stan's ``base_nuts`` tree building, for cross-checking.
-
-Only the termination logic is reproduced (depth, number of leapfrog steps, divergence): it does not
-depend on which point is sampled. Directions and momentum are drawn exactly as ``nuts.build_kernel``
-draws them, so both must build the same trajectory.
-"""
+"""A direct, recursive transcription of Stan's ``base_nuts`` tree building, to cross-check the iterative
+kernel's trajectories (depth, leapfrog steps, divergence)."""
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from jaxmc.nuts.integrator import IntegratorState, hamiltonian, leapfrog
+from jaxmc.nuts.integrator import IntegratorState, hamiltonian
 from jaxmc.nuts.nuts import transition_randomness
+from tests.nuts.nuts_testing import jit_leapfrog
 
 
 def _criterion(p_sharp_minus, p_sharp_plus, rho):
     return float(np.dot(p_sharp_plus, rho)) > 0 and float(np.dot(p_sharp_minus, rho)) > 0
 
 
-_leapfrog = jax.jit(leapfrog, static_argnums=0)
 _hamiltonian = jax.jit(hamiltonian)
 
 
-def stan_tree_shape(logdensity_fn, key, state, step_size, inv_mass, max_depth=10, threshold=1000.0):
-    """Return ``(depth, n_leapfrog, divergent)`` of one Stan NUTS transition."""
+def stan_tree_shape(logdensity_fn, key, state, step_size, inv_mass, max_depth, threshold):
+    """Return ``(depth, n_leapfrog, divergent)`` of one Stan NUTS transition.
+
+    Only the termination logic is reproduced: it does not depend on which point is sampled. Directions and
+    momentum are drawn exactly as ``nuts.build_kernel`` draws them, so both must build the same trajectory.
+    """
     def step(z, eps):
-        return _leapfrog(logdensity_fn, z, eps, inv_mass)
+        return jit_leapfrog(logdensity_fn, z, eps, inv_mass)
 
     def energy(z):
         return _hamiltonian(z, inv_mass)

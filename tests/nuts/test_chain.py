@@ -1,7 +1,5 @@
-"""The ``build_chain`` contract used by the sampling driver: stats, traced data, reproducibility, float32.
-
-Most checks reuse the cached 100-d normal run of ``nuts_testing`` (one compiled program per scheme).
-"""
+"""The ``build_chain`` contract used by the sampling driver: stats, traced data, reproducibility, float32
+(most checks reuse the cached 100-d normal run of ``nuts_testing``)."""
 import functools
 
 import jax
@@ -9,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmc.nuts import STAT_NAMES, build_chain
-from nuts_testing import NUM_CHAINS, NUM_DRAWS, NUM_TUNE, result
+from jaxmc.nuts import ADAPTATIONS, DEFAULTS, STAT_NAMES, build_chain
+from tests.nuts.nuts_testing import NUM_CHAINS, NUM_DRAWS, NUM_TUNE, chain_fns, chain_keys, result, scan_chain
 
 
 def test_stats_contract():
@@ -72,20 +70,18 @@ def run_with_data(data, keys, adaptation="nutpie"):
     def logdensity(x):
         return -0.5 * jnp.sum(((x - data) / SCALES.astype(data.dtype)) ** 2)
 
-    init_fn, step_fn = build_chain(logdensity, SHORT_TUNE, adaptation=adaptation)
+    init_fn, step_fn = chain_fns(SHORT_TUNE, adaptation=adaptation)
 
     def one_chain(key):
         key_init, key_steps = jax.random.split(key)
-        state = init_fn(key_init, jnp.zeros_like(data))
-        n = SHORT_TUNE + SHORT_DRAWS
-        xs = (jax.random.split(key_steps, n), jnp.arange(n, dtype=jnp.int32))
-        return jax.lax.scan(step_fn, state, xs)
+        return scan_chain(init_fn, step_fn, logdensity, key_init, key_steps, jnp.zeros_like(data),
+                          SHORT_TUNE + SHORT_DRAWS)
 
     return jax.vmap(one_chain)(keys)
 
 
 DATA = jnp.array([1.0, -2.0, 3.0])
-KEYS = jax.random.split(jax.random.key(7), 3)
+KEYS = chain_keys(7, 3)
 
 
 def test_float32_with_traced_data():
@@ -104,7 +100,7 @@ def test_float32_with_traced_data():
     np.testing.assert_allclose(draws.std(axis=0), np.asarray(SCALES), rtol=0.25)
 
 
-@pytest.mark.parametrize("adaptation", ["nutpie", "stan"])
+@pytest.mark.parametrize("adaptation", ADAPTATIONS)
 def test_float32_types_are_stable_without_compiling(adaptation):
     """Tracing alone checks the dtypes: scan and while_loop reject a carry whose type changes."""
     state, (positions, stats) = jax.eval_shape(
@@ -116,11 +112,15 @@ def test_float32_types_are_stable_without_compiling(adaptation):
 
 def test_unknown_adaptation_is_rejected():
     with pytest.raises(ValueError, match="unknown adaptation"):
-        build_chain(lambda x: -jnp.sum(x**2), 10, adaptation="pymc")
+        build_chain(10, DEFAULTS._replace(adaptation="pymc"))
 
 
 def test_no_tuning_traces():
-    init_fn, step_fn = build_chain(lambda x: -0.5 * jnp.sum(x**2), 0)
-    state = jax.eval_shape(init_fn, jax.random.key(0), jnp.ones(2))
-    _, (position, stats) = jax.eval_shape(step_fn, state, (jax.random.key(1), jnp.int32(0)))
+    def logdensity(x):
+        return -0.5 * jnp.sum(x**2)
+
+    init_fn, step_fn = build_chain(0, DEFAULTS)
+    state = jax.eval_shape(functools.partial(init_fn, logdensity), jax.random.key(0), jnp.ones(2))
+    _, (position, stats) = jax.eval_shape(functools.partial(step_fn, logdensity), state,
+                                          (jax.random.key(1), jnp.int32(0)))
     assert position.shape == (2,) and set(stats) == set(STAT_NAMES)

@@ -1,7 +1,7 @@
 """The ESS estimator used by the sampler tests, checked on AR(1) chains with known ESS."""
 import numpy as np
 
-from nuts_testing import ess
+from tests.nuts.nuts_testing import ess
 
 
 def test_ess_of_ar1_matches_theory():

@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc.nuts.integrator import IntegratorState, hamiltonian, leapfrog, logdensity_and_grad
+from tests.nuts.nuts_testing import jit_leapfrog
 
 SCALES = jnp.array([0.5, 1.0, 2.0, 3.0])
 
@@ -24,15 +25,12 @@ def integrate(state, step_size, num_steps, inv_mass):
     return jax.lax.fori_loop(0, num_steps, body, state)
 
 
-_leapfrog = jax.jit(leapfrog, static_argnums=0)
-
-
 def max_energy_error(step_size, total_time, inv_mass):
     state = start_state(inv_mass)
     h0 = hamiltonian(state, inv_mass)
     errors = []
     for _ in range(int(round(total_time / step_size))):
-        state = _leapfrog(logdensity, state, step_size, inv_mass)
+        state = jit_leapfrog(logdensity, state, step_size, inv_mass)
         errors.append(abs(float(hamiltonian(state, inv_mass) - h0)))
     return max(errors)
 

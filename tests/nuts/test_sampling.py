@@ -1,20 +1,18 @@
-"""NUTS + warm-up end to end on known Gaussian targets, for both adaptation schemes.
-
-4 chains x 1000 tuning x 1000 draws, run through ``build_chain`` + ``lax.scan``, vmapped and jitted.
-Moments are checked within 4 Monte Carlo standard errors (ESS from ``nuts_testing.ess``). Stan's
-adaptation on the 1e-4..1e4 scales target spends ~500k gradient evaluations per chain in warm-up,
-so its run is marked ``slow`` (``pytest -m slow``).
-"""
+"""NUTS + warm-up end to end on known Gaussian targets, for both adaptation schemes (``nuts_testing.result``:
+4 vmapped chains x 1000 tuning x 1000 draws; moments within 4 Monte Carlo standard errors)."""
 import numpy as np
 import pytest
 
-from nuts_testing import NUMPY_LOGP, SCALES, TARGETS, result
+from jaxmc.nuts import ADAPTATIONS
+from tests.nuts.nuts_testing import NUMPY_LOGP, SCALES, TARGETS, result
 
+# Stan's adaptation on the 1e-4..1e4 scales target spends about 500k gradient evaluations per chain in
+# warm-up: that case is marked slow (pytest -m slow)
 slow = pytest.mark.slow
 CASES = [
     pytest.param(t, a, id=f"{t}-{a}", marks=[slow] if (t, a) == ("scales20", "stan") else [])
     for t in TARGETS
-    for a in ("nutpie", "stan")
+    for a in ADAPTATIONS
 ]
 
 
@@ -39,8 +37,7 @@ def test_no_divergences_and_sane_stats(target, adaptation):
         # Stan's windows over a 1e8 range of scales in 1000 warm-up steps can leave one chain's mass
         # matrix 100x off in a coordinate, and that chain then reaches the maximum depth now and then;
         # the moments still pass (test above) and the default adaptation does not have this problem.
-        # Seeds 2024-2031, share of draws at the maximum depth: 1.4% for 2024 and at most 0.1% for the
-        # others (the sampler of 2026-12-02 before its momentum polynomials: 0-0.05%)
+        # Seeds 2024-2031, share of draws at the maximum depth: 1.4% for 2024 and at most 0.1% for the others
         per_chain = s["reached_max_treedepth"].mean(axis=1)
         assert (per_chain > 0.001).sum() <= 1 and per_chain.mean() < 0.02
     else:

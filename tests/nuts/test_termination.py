@@ -1,7 +1,5 @@
-"""The NUTS kernel alone: trajectories against Stan's recursion, and invariance of the target.
-
-One compiled, vmapped kernel serves all tests (the log-density parameters are traced arguments).
-"""
+"""The NUTS kernel alone: trajectories against Stan's recursion, and invariance of the target (one compiled,
+vmapped kernel per ``slot_loop`` serves all tests: the log-density parameters are traced arguments)."""
 import functools
 
 import jax
@@ -10,8 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jaxmc.nuts import nuts, termination
-from stan_reference import stan_tree_shape
+from jaxmc.nuts import DEFAULTS, nuts, termination
+from tests.nuts.nuts_testing import SLOT_LOOP
+from tests.nuts.stan_reference import stan_tree_shape
 
 DIM, BATCH = 5, 4096
 COV = np.array([[1.0, 0.99], [0.99, 1.0]])
@@ -28,14 +27,17 @@ def logdensity(x, precision, banana):
     return -0.5 * x @ (precision @ x) - 0.5 * banana * (x[1] - 0.5 * x[0] ** 2) ** 2
 
 
-@jax.jit
-def kernel(keys, positions, step_sizes, inv_masses, precision, banana):
+MAX_TREEDEPTH = 8
+
+
+@functools.partial(jax.jit, static_argnames="slot_loop")
+def kernel(keys, positions, step_sizes, inv_masses, precision, banana, slot_loop=SLOT_LOOP):
     """One transition for each of ``BATCH`` independent states."""
     fn = functools.partial(logdensity, precision=precision, banana=banana)
-    k = nuts.build_kernel(fn, max_treedepth=8)
+    k = nuts.build_kernel(MAX_TREEDEPTH, DEFAULTS.divergence_threshold, slot_loop=slot_loop)
 
     def one(key, position, step_size, inv_mass):
-        return k(key, nuts.init(position, fn), step_size, inv_mass)
+        return k(fn, key, nuts.init(position, fn), step_size, inv_mass)
 
     return jax.vmap(one)(keys, positions, step_sizes, inv_masses)
 
@@ -56,7 +58,8 @@ def test_same_trajectories_as_stan(name, seed):
         ours = (int(info.tree_depth[i]), int(info.n_steps[i]), bool(info.diverging[i]))
         state = nuts.init(jnp.asarray(positions[i]), fn)
         inv_mass = jnp.asarray(inv_masses[i])
-        assert ours == stan_tree_shape(fn, keys[i], state, step_sizes[i], inv_mass, max_depth=8)
+        assert ours == stan_tree_shape(fn, keys[i], state, step_sizes[i], inv_mass, MAX_TREEDEPTH,
+                                       DEFAULTS.divergence_threshold)
         shapes.append(ours)
     assert len({s[0] for s in shapes}) >= 3  # the cases cover several tree depths
 
@@ -115,18 +118,15 @@ def test_merge_checks_detect_turn_at_junction():
 
 
 def test_slot_loop_and_vectorized_checks_agree():
-    """The U-turn checks loop over the needed checkpoint slots where XLA compiles loops into single CPU
-    kernels and use all slots at once elsewhere (jaxmc.cpu_ops.plain() forces the latter): same trees."""
-    from jaxmc import cpu_ops
-
+    """The U-turn checks loop over the needed checkpoint slots with ``slot_loop`` (jaxmc's sampler sets it
+    where XLA compiles loops into single CPU kernels) and use all slots at once without: same trees."""
     precision, banana = jnp.asarray(PRECISIONS["banana"]), BANANA["banana"]
     rng = np.random.default_rng(7)
     args = (jax.random.split(jax.random.key(7), BATCH), rng.normal(size=(BATCH, DIM)),
             np.exp(rng.uniform(np.log(0.01), np.log(1.2), size=BATCH)),
             np.exp(0.3 * rng.normal(size=(BATCH, DIM))), precision, banana)
-    _, loop_info = kernel(*args)
-    with cpu_ops.plain():
-        _, plain_info = jax.jit(kernel.__wrapped__)(*args)
+    _, loop_info = kernel(*args, slot_loop=True)
+    _, plain_info = kernel(*args, slot_loop=False)
     for name in ("tree_depth", "n_steps", "diverging"):
         np.testing.assert_array_equal(loop_info._asdict()[name], plain_info._asdict()[name])
     assert len(np.unique(loop_info.tree_depth)) >= 4
@@ -136,19 +136,22 @@ def test_checkpoints_are_not_copied_per_leaf():
     """The checkpoint arrays (max_treedepth + 1, 2, dim) are updated in place: in the compiled program of a
     run of transitions, at most the initial zeros of a transition are copied, no copy sits in a loop over
     leaves (there XLA copied both arrays twice per leaf, which made a leaf 2 to 2.5 times slower)."""
-    from jaxmc import config, cpu_ops
+    from jaxmc import config
 
-    if not cpu_ops.loop_kernels_active():
+    if not SLOT_LOOP:
         pytest.skip("the in-place slot loop is used where XLA compiles loops into single CPU kernels")
     dim = 37
 
+    def logdensity(z):
+        return -0.5 * jnp.sum(z * z)
+
     def run(x):
-        kern = nuts.build_kernel(lambda z: -0.5 * jnp.sum(z * z), max_treedepth=10)
+        kern = nuts.build_kernel(10, DEFAULTS.divergence_threshold, slot_loop=True)
 
         def body(i, st):
-            return kern(jax.random.fold_in(jax.random.key(0), i), st, 0.3, jnp.ones(dim))[0]
+            return kern(logdensity, jax.random.fold_in(jax.random.key(0), i), st, 0.3, jnp.ones(dim))[0]
 
-        return jax.lax.fori_loop(0, 5, body, nuts.init(x, lambda z: -0.5 * jnp.sum(z * z)))
+        return jax.lax.fori_loop(0, 5, body, nuts.init(x, logdensity))
 
     text = jax.jit(run, compiler_options=config.compiler_options()).lower(jnp.zeros(dim)).compile().as_text()
     copies = [line for line in text.splitlines() if "copy(" in line and f"[11,2,{dim}]" in line.split("copy(")[0]]
