@@ -2,6 +2,7 @@
 
 from jaxmc import xla  # noqa: F401  (XLA_FLAGS and float64, before anything else touches JAX)
 from jaxmc import config  # noqa: F401
+from jaxmc import exceptions  # noqa: F401
 from jaxmc import math
 from jaxmc.config import floatX, set_floatX
 from jaxmc.distributions import *  # noqa: F401,F403
@@ -15,5 +16,5 @@ from jaxmc import ode
 from jaxmc.scan import scan
 from jaxmc.wrap import wrap_jax
 
-__version__ = "0.1.0"
+from jaxmc.version import __version__  # noqa: E402,F401
 

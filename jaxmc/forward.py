@@ -1,6 +1,9 @@
-"""Forward (ancestral) sampling: `pm.draw`, `.eval()`, and the shapes of variables at run time."""
+"""Forward (ancestral) sampling: `pm.draw`, `.eval()`, prior and posterior predictive draws."""
 
 from __future__ import annotations
+
+import logging
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -8,6 +11,8 @@ import numpy as np
 
 from jaxmc import config
 from jaxmc.graph import TensorVariable, aval_of, evaluate, toposort
+
+_log = logging.getLogger("jaxmc")
 
 
 def rv_shape(rv: TensorVariable, params, env) -> tuple[int, ...]:
@@ -237,78 +242,270 @@ def sample_prior_predictive(draws: int = 500, model=None, var_names=None, random
                                              "observed_data": convert.observed_data(model)})
 
 
-def _changed_data(idata, model) -> set[str]:
-    """pm.Data names whose current values differ from those stored with the trace."""
-    stored = {}
-    for group in ("constant_data", "observed_data"):
-        try:
-            ds = idata[group] if not hasattr(idata, group) else getattr(idata, group)
-        except (KeyError, AttributeError):
-            continue
-        for k in ds.data_vars if hasattr(ds, "data_vars") else ds.to_dataset().data_vars:
-            stored[k] = np.asarray(ds[k].values)
+# ---------------------------------------------------------------------- what posterior predictive re-draws
+def _as_names(arg, what: str) -> list[str] | None:
+    if arg is None:
+        return None
+    names = [arg] if isinstance(arg, str) else list(arg)
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise TypeError(f"sample_posterior_predictive: {what} takes variable names (str or list of str), got {bad}")
+    return list(dict.fromkeys(names))
+
+
+def _trace_facts(trace):
+    """The trace's posterior, the data stored with it ({name: array}: `constant_data`, and `observed_data` under
+    the observed variable's name) and its coordinates ({dim: labels} of `constant_data` and the posterior)."""
+    from jaxmc import convert
+
+    groups = set(convert.group_names(trace))
+    if "posterior" not in groups:
+        raise KeyError(f"sample_posterior_predictive: the trace has no posterior group (groups: {sorted(groups)})")
+    post = convert.group_dataset(trace, "posterior")
+    const, obs, coords = {}, {}, {}
+    for group, into in (("constant_data", const), ("observed_data", obs)):
+        if group in groups:
+            ds = convert.group_dataset(trace, group)
+            into.update({str(k): np.asarray(v.values) for k, v in ds.data_vars.items()})
+            if group == "constant_data":
+                coords.update({str(k): np.asarray(v.values) for k, v in ds.coords.items()})
+    coords.update({str(k): np.asarray(v.values) for k, v in post.coords.items()})
+    return post, const, obs, coords
+
+
+def _changed_data(model, const: dict, obs: dict) -> set[str]:
+    """pm.Data names whose current values differ from those stored with the trace (or are not stored there)."""
     observed_by_data = {rv.observed.name: rv.name for rv in model.observed_RVs}
     changed = set()
     for node in model.data_vars:
         now = model._data_values[node.name]
-        old = stored.get(node.name, stored.get(observed_by_data.get(node.name, ""), None))
-        if old is None or old.shape != now.shape or not np.array_equal(old, now):
+        old = const.get(node.name)
+        if old is None:
+            old = obs.get(observed_by_data.get(node.name, ""))
+        if old is None or old.shape != now.shape:
+            changed.add(node.name)
+        elif old.dtype.kind == "f" or now.dtype.kind == "f":  # equal up to rounding, as PyMC compares
+            if not np.allclose(old, now, equal_nan=True):
+                changed.add(node.name)
+        elif not np.array_equal(old, now):
             changed.add(node.name)
     return changed
 
 
-def _volatile(model, changed: set[str], redraw: set[str]) -> set[str]:
-    """Names to re-draw or recompute: `redraw`, and everything downstream of changed data or of them."""
-    volatile = set(redraw) | set(changed)
-    for rv in model._rvs + model.deterministics:
-        deps = rv.owner.params if rv.kind == "rv" else [rv]
-        leaves = {n.name for n in toposort([d for d in deps if isinstance(d, TensorVariable)])
-                  if n.kind in ("rv", "data", "det") and n is not rv}
-        if leaves & volatile:
-            volatile.add(rv.name)
-    return volatile
+def _changed_dims(model, trace_coords: dict) -> set[str]:
+    """Dims whose coordinates differ from the trace's (labels where the model has labels, else the length), and
+    dims the trace does not record."""
+    changed = set()
+    for dim, length in model.dim_lengths.items():
+        old = trace_coords.get(dim)
+        labels = model.coords.get(dim)
+        if old is None:
+            changed.add(dim)
+        elif labels is not None:
+            if len(labels) != len(old) or any(a != b for a, b in zip(labels, old.tolist())):
+                changed.add(dim)
+        elif length != len(old):
+            changed.add(dim)
+    return changed
+
+
+def _model_graph(model) -> tuple[dict[str, list[str]], list[str]]:
+    """({name: the model variables and dims it depends on directly}, names with parents before children) over
+    random variables, deterministics and potentials; data variables and dims are the roots."""
+    named = model.named_vars
+
+    def is_var(n):
+        return n.name is not None and named.get(n.name) is n
+
+    nodes = sorted([*model._rvs, *model.deterministics, *model.potentials], key=lambda n: n.id)
+    parents = {}
+    for node in nodes:
+        start = node.owner.params if node.kind == "rv" else node.inputs
+        found, seen = [], set()
+        stack = [p for p in start if isinstance(p, TensorVariable)]
+        while stack:
+            n = stack.pop()
+            if n.id in seen:
+                continue
+            seen.add(n.id)
+            if is_var(n):
+                found.append(n.name)
+                continue
+            stack.extend(n.inputs)
+            if n.kind == "rv" and n.owner is not None:  # a `.dist` inside an expression
+                stack.extend(p for p in n.owner.params if isinstance(p, TensorVariable))
+        if node.kind == "rv":  # its shape follows its dims' lengths
+            found += [d for d in (getattr(node, "dims", None) or ()) if d is not None]
+        parents[node.name] = found
+    return parents, [n.name for n in nodes]
+
+
+def _upstream(parents: dict, names, stop=frozenset()) -> set[str]:
+    """Every model variable and dim that `names` depend on, however indirectly (not the names themselves); the
+    search does not go past names in `stop`."""
+    out, stack = set(), [p for n in names for p in parents.get(n, ())]
+    while stack:
+        n = stack.pop()
+        if n not in out:
+            out.add(n)
+            if n not in stop:
+                stack.extend(parents.get(n, ()))
+    return out
+
+
+class _Plan:
+    """PyMC 6's rules for one posterior predictive call: which outputs are computed, which are copied from the
+    trace, which trace values feed the computation, and which trace variables are frozen for a doubtful reason."""
+
+    def __init__(self, model, graph, trace_names: set[str], changed: set[str], coords_changed_length: list,
+                 outputs: list[str], sample_vars: list[str], freeze_vars: list[str]):
+        parents, order = graph
+        rv_names = [rv.name for rv in model._rvs]
+        sample, explicit = set(sample_vars), set(freeze_vars)
+        auto = [n for n in rv_names if n in trace_names and n not in sample and n not in explicit]
+        frozen = explicit | set(auto)
+        volatile = set(changed)  # changed data and dims: the roots
+        for name in order:
+            if name in frozen:
+                continue
+            if (name in sample or (name in rv_names and name not in trace_names)
+                    or any(p in volatile for p in parents[name])):
+                volatile.add(name)
+        self.computed = [n for n in outputs if not (n in trace_names and n not in volatile)]
+        self.copied = [n for n in outputs if n not in self.computed]
+        needed = _upstream(parents, self.computed, stop=frozen) | set(self.computed)
+        self.given = [n for n in [*rv_names, *(d.name for d in model.deterministics)]
+                      if n in needed and n in frozen and n not in self.computed]
+        self.resampled = [n for n in rv_names if n in needed and n in volatile]
+        resampled_sources = sample | {n for n in rv_names if n not in trace_names}
+        reasons = {}
+        for name in auto:
+            up = _upstream(parents, [name])
+            why = []
+            data = sorted(up & changed)
+            if data:
+                why.append(f"upstream Data/coords changed ({', '.join(data)})")
+            drawn = sorted(up & resampled_sources)
+            if drawn:
+                why.append(f"ancestor is resampled ({', '.join(drawn)})")
+            if why:
+                reasons[name] = why
+        self.warning = None
+        if reasons:
+            details = "; ".join(f"{n!r} ({'; '.join(r)})" for n, r in sorted(reasons.items()))
+            self.warning = (
+                f"The following trace variables were implicitly frozen (their trace values are reused), but "
+                f"something upstream of them suggests you may want them re-drawn: {details}. Pass them in "
+                "`sample_vars` to re-draw them, or in `freeze_vars` to keep the trace values without this warning.")
+            if coords_changed_length:
+                moved = ", ".join(f"{d!r} ({a} -> {b})" for d, a, b in coords_changed_length)
+                self.warning += (f" Coordinates changed length ({moved}); unless the affected variables are in "
+                                 "`sample_vars`, their trace values no longer fit the model's shapes.")
+
+
+def _output_names(model, parents: dict, var_names, sample_vars) -> list[str]:
+    """var_names; else sample_vars; else the observed variables and the deterministics computed from them."""
+    if var_names is not None:
+        return var_names
+    if sample_vars is not None:
+        return sample_vars
+    observed = {rv.name for rv in model.observed_RVs}
+    rvs = {rv.name for rv in model._rvs}
+
+    def reaches_observed(name):  # through deterministics, not through other random variables
+        stack, seen = list(parents.get(name, ())), set()
+        while stack:
+            n = stack.pop()
+            if n in observed:
+                return True
+            if n in seen or n in rvs:
+                continue
+            seen.add(n)
+            stack.extend(parents.get(n, ()))
+        return False
+
+    return [rv.name for rv in model.observed_RVs] + [d.name for d in model.deterministics
+                                                     if reaches_observed(d.name)]
 
 
 def sample_posterior_predictive(trace, model=None, var_names=None, predictions: bool = False,
                                 extend_inferencedata: bool = False, random_seed=None, progressbar: bool = True,
-                                return_inferencedata: bool = True, idata_kwargs=None, sample_dims=None,
-                                **kwargs):
-    """Posterior predictive draws, vectorized over draws and chunked in memory (PyMC's API and rules).
+                                return_inferencedata: bool = True, idata_kwargs=None, sample_dims=None, *,
+                                sample_vars=None, freeze_vars=None, **kwargs):
+    """Posterior predictive draws, vectorized over draws and chunked in memory, with PyMC 6's rules.
 
-    Observed variables are re-drawn; free variables come from the trace unless they depend on data changed
-    (with `pm.set_data`) since sampling, in which case they are re-drawn given their parents' draws;
-    deterministics downstream of anything re-drawn are recomputed. `predictions=True` writes the
-    `predictions` and `predictions_constant_data` groups.
+    `sample_vars` (random variables or deterministics) are re-drawn or recomputed; random variables missing from
+    the trace (observed ones included) are always drawn; changed data or coords (compared with the trace's
+    `constant_data`, `observed_data` and coordinates) make what depends on them volatile. Volatility flows
+    downstream through deterministics, which are recomputed, but stops at random variables that are in the
+    trace: they keep their trace values (`ImplicitFreezeWarning` when something upstream of one is volatile),
+    as do `freeze_vars`. `var_names` picks the outputs only (default: `sample_vars`, else the observed
+    variables and the deterministics computed from them). `predictions=True` writes the `predictions` and
+    `predictions_constant_data` groups.
     """
     from jaxmc import convert
+    from jaxmc.exceptions import ImplicitFreezeWarning
     from jaxmc.model import modelcontext
 
     if kwargs:
         raise TypeError(f"sample_posterior_predictive got unknown keyword argument(s) {sorted(kwargs)}; "
-                        "accepted: trace, model, var_names, predictions, extend_inferencedata, random_seed, "
-                        "progressbar, return_inferencedata, idata_kwargs")
+                        "accepted: trace, model, var_names, sample_vars, freeze_vars, predictions, "
+                        "extend_inferencedata, random_seed, progressbar, return_inferencedata, idata_kwargs")
     model = modelcontext(model)
-    observed = [rv.name for rv in model.observed_RVs]
-    out_names = list(var_names) if var_names is not None else observed
-    unknown = [n for n in out_names if n not in model.named_vars]
-    if unknown:
-        raise KeyError(f"sample_posterior_predictive: unknown var_names {unknown}")
-    changed = _changed_data(trace, model)
-    volatile = _volatile(model, changed, set(observed) & set(out_names) | set(observed))
-    free = [rv.name for rv in model.free_RVs]
-    given = [n for n in free if n not in volatile]
-    values, (nchain, ndraw) = posterior_values(trace, model, given)
-    flat = {k: v.reshape(nchain * ndraw, *v.shape[2:]) for k, v in values.items()}
-    prog = _forward_program(model, tuple(out_names), tuple(given))
-    data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
-    n = nchain * ndraw
-    bar = _progress_bar(progressbar, n)
-    try:
-        out = map_draws(prog, _key(random_seed), flat, n, data, progress=bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
-    result = {k: v.reshape(nchain, ndraw, *v.shape[1:]) for k, v in out.items()}
+    var_names = _as_names(var_names, "var_names")
+    sample_vars = _as_names(sample_vars, "sample_vars")
+    freeze_vars = _as_names(freeze_vars, "freeze_vars")
+    for what, names in (("var_names", var_names), ("sample_vars", sample_vars), ("freeze_vars", freeze_vars)):
+        unknown = [n for n in names or () if n not in model.named_vars]
+        if unknown:
+            raise KeyError(f"sample_posterior_predictive: unknown {what} {unknown}; the model's variables are "
+                           f"{sorted(model.named_vars)}")
+    rv_or_det = {rv.name for rv in model._rvs} | {d.name for d in model.deterministics}
+    not_rv = [n for n in sample_vars or () if n not in rv_or_det]
+    if not_rv:
+        raise ValueError(f"sample_vars {sorted(not_rv)} are not random variables or deterministics; only those "
+                         "have values to re-draw or recompute")
+    post, const, obs, coords = _trace_facts(trace)
+    traceable = {rv.name for rv in model.free_RVs} | {d.name for d in model.deterministics}
+    trace_names = {str(k) for k in post.data_vars if str(k) in traceable}
+    not_in_trace = [n for n in freeze_vars or () if n not in trace_names]
+    if not_in_trace:
+        raise ValueError(f"freeze_vars {sorted(not_in_trace)} are not in the trace's posterior; only variables "
+                         "with stored values can be frozen")
+    both = sorted(set(sample_vars or ()) & set(freeze_vars or ()))
+    if both:
+        raise ValueError(f"Variables {both} are in both sample_vars and freeze_vars; a variable cannot be both "
+                         "re-drawn and frozen")
+
+    graph = _model_graph(model)
+    out_names = list(dict.fromkeys(_output_names(model, graph[0], var_names, sample_vars)))
+    length_changes = [(d, len(coords[d]), n) for d, n in model.dim_lengths.items()
+                      if d in coords and len(coords[d]) != n]
+    plan = _Plan(model, graph, trace_names, _changed_data(model, const, obs) | _changed_dims(model, coords),
+                 length_changes, out_names, sample_vars or [], freeze_vars or [])
+    if plan.warning:
+        warnings.warn(plan.warning, ImplicitFreezeWarning, stacklevel=2)
+    _log.info("Sampling: [%s]", ", ".join(plan.resampled))
+
+    nchain, ndraw = int(post.sizes["chain"]), int(post.sizes["draw"])
+    result = {}
+    if plan.computed:
+        values = posterior_values(trace, model, plan.given)[0] if plan.given else {}
+        _check_frozen_shapes(model, values)
+        flat = {k: v.reshape(nchain * ndraw, *v.shape[2:]) for k, v in values.items()}
+        prog = _forward_program(model, tuple(plan.computed), tuple(plan.given))
+        data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
+        n = nchain * ndraw
+        bar = _progress_bar(progressbar, n)
+        try:
+            out = map_draws(prog, _key(random_seed), flat, n, data, progress=bar.update if bar else None)
+        finally:
+            if bar:
+                bar.close()
+        result = {k: v.reshape(nchain, ndraw, *v.shape[1:]) for k, v in out.items()}
+    for name in plan.copied:
+        result[name] = np.asarray(post[name].values)
+    result = {k: result[k] for k in out_names}
     if not return_inferencedata:
         return result
     group = "predictions" if predictions else "posterior_predictive"
@@ -318,6 +515,19 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
     if extend_inferencedata:
         return convert.add_groups(trace, model, groups)
     return convert.to_inference_data(model, groups)
+
+
+def _check_frozen_shapes(model, values: dict):
+    """Trace values of variables with dims must still fit the dims' current lengths."""
+    for name, v in values.items():
+        dims = model.named_vars_to_dims.get(name)
+        if not dims or any(d is None for d in dims) or len(dims) != v.ndim - 2:
+            continue
+        now = tuple(model.dim_lengths[d] for d in dims)
+        if tuple(v.shape[2:]) != now:
+            raise ValueError(
+                f"sample_posterior_predictive: the trace's {name!r} has shape {tuple(v.shape[2:])} along dims "
+                f"{tuple(dims)}, which now have lengths {now}; pass {name!r} in sample_vars to re-draw it")
 
 
 class _progress_bar:

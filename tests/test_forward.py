@@ -1,4 +1,4 @@
-"""Prior and posterior predictive sampling: groups, PyMC's re-draw rules, no recompilation on set_data."""
+"""Prior and posterior predictive sampling: groups, PyMC 6's re-draw rules, no recompilation on set_data."""
 
 import warnings
 
@@ -8,6 +8,7 @@ import pytest
 import jaxmc as pm
 from jaxmc.convert import group_names
 from jaxmc.compile import TRACE_COUNT
+from jaxmc.exceptions import ImplicitFreezeWarning
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +80,9 @@ def test_predictions_after_set_data_and_no_recompilation(fitted):
         assert TRACE_COUNT["forward"] == before + 1 and TRACE_COUNT["logp"] == sampler_before
 
 
-def test_volatile_free_variable_is_redrawn():
-    """A free variable depending on changed data is re-drawn (PyMC's rule); others come from the trace."""
+def test_changed_data_freezes_trace_variables_unless_sampled():
+    """PyMC 6's rule: a trace variable depending on changed data keeps its trace values (ImplicitFreezeWarning);
+    sample_vars re-draws it, freeze_vars keeps it silently; new data of the same shape does not re-trace."""
     with pm.Model() as model:
         scale = pm.Data("scale", np.array(1.0))
         a = pm.Normal("a", 0, 1)
@@ -89,11 +91,43 @@ def test_volatile_free_variable_is_redrawn():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             idata = pm.sample(draws=200, tune=200, chains=2, progressbar=False, random_seed=1)
-        same = pm.sample_posterior_predictive(idata, var_names=["z"], progressbar=False)
-        np.testing.assert_array_equal(same.posterior_predictive["z"].values, idata.posterior["z"].values)
+        trace_z = idata.posterior["z"].values
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            same = pm.sample_posterior_predictive(idata, var_names="z", progressbar=False)  # nothing changed
+        assert not [w for w in caught if issubclass(w.category, ImplicitFreezeWarning)]
+        np.testing.assert_array_equal(same.posterior_predictive["z"].values, trace_z)
         pm.set_data({"scale": np.array(100.0)})
-        moved = pm.sample_posterior_predictive(idata, var_names=["z"], progressbar=False)
-        assert float(moved.posterior_predictive["z"].std()) > 30
+        with pytest.warns(ImplicitFreezeWarning, match=r"'z' \(upstream Data/coords changed \(scale\)\)"):
+            kept = pm.sample_posterior_predictive(idata, var_names=["z"], progressbar=False)
+        np.testing.assert_array_equal(kept.posterior_predictive["z"].values, trace_z)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frozen = pm.sample_posterior_predictive(idata, var_names=["z", "y"], freeze_vars="z", progressbar=False)
+            moved = pm.sample_posterior_predictive(idata, var_names=["z", "y"], sample_vars=["z"], progressbar=False)
+        assert not [w for w in caught if issubclass(w.category, ImplicitFreezeWarning)]
+        np.testing.assert_array_equal(frozen.posterior_predictive["z"].values, trace_z)
+        assert float(frozen.posterior_predictive["y"].std()) < 10
+        resid = moved.posterior_predictive["z"].values - idata.posterior["a"].values  # z | a ~ N(a, 100)
+        assert 90 < resid.std() < 110 and float(moved.posterior_predictive["y"].std()) > 90
+        before = TRACE_COUNT["forward"]
+        for s in (50.0, 200.0):
+            pm.set_data({"scale": np.array(s)})
+            pm.sample_posterior_predictive(idata, var_names=["z", "y"], sample_vars=["z"], progressbar=False)
+        assert TRACE_COUNT["forward"] == before
+
+
+def test_outputs_copied_from_the_trace_need_no_program(fitted):
+    model, idata, _ = fitted
+    with model:
+        pm.set_data({"x": idata.constant_data["x"].values, "y": idata.observed_data["lik"].values},
+                    coords={"obs": np.arange(30)})
+        before = TRACE_COUNT["forward"]
+        out = pm.sample_posterior_predictive(idata, var_names=["a", "mu"], return_inferencedata=False,
+                                            progressbar=False)
+        assert TRACE_COUNT["forward"] == before
+    np.testing.assert_array_equal(out["a"], idata.posterior["a"].values)
+    np.testing.assert_array_equal(out["mu"], idata.posterior["mu"].values)
 
 
 def test_extend_inferencedata_and_log_likelihood(fitted):

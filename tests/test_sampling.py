@@ -9,6 +9,9 @@ import pytest
 import jaxmc as pm
 from jaxmc.convert import group_dataset, group_names
 from jaxmc import sampling
+import jaxmc.sampling.checks
+import jaxmc.sampling.programs
+import jaxmc.sampling.progress
 
 STAT_NAMES = {"lp", "acceptance_rate", "step_size", "step_size_bar", "tree_depth", "n_steps", "diverging",
               "energy", "max_energy_error", "reached_max_treedepth"}
@@ -91,7 +94,7 @@ def test_reproducible_and_chain_methods_agree(model):
 
 def test_draws_do_not_depend_on_how_the_run_is_cut(model, monkeypatch):
     a = run(model, chain_method="sequential", draws=60, tune=40)
-    monkeypatch.setattr(sampling, "MAX_CHUNK", 7)  # calls of 7 steps or fewer, another compiled program
+    monkeypatch.setattr(sampling.programs, "MAX_CHUNK", 7)  # calls of 7 steps or fewer, another compiled program
     b = run(model, chain_method="sequential", draws=60, tune=40)
     np.testing.assert_array_equal(a.posterior["mu"].values, b.posterior["mu"].values)
     np.testing.assert_array_equal(a.sample_stats["n_steps"].values, b.sample_stats["n_steps"].values)
@@ -186,7 +189,7 @@ def test_binary_latent_variables_gibbs():
 
 def test_interrupt_returns_partial_draws(model, monkeypatch):
     calls = {"n": 0}
-    original = sampling._Progress.update
+    original = sampling.progress.SamplingProgress.update
 
     def interrupt(self, *args, **kwargs):
         calls["n"] += 1
@@ -194,8 +197,8 @@ def test_interrupt_returns_partial_draws(model, monkeypatch):
         if calls["n"] == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(sampling._Progress, "update", interrupt)
-    monkeypatch.setattr(sampling, "MAX_CHUNK", 10)  # many calls, so that the run is stopped midway
+    monkeypatch.setattr(sampling.progress.SamplingProgress, "update", interrupt)
+    monkeypatch.setattr(sampling.programs, "MAX_CHUNK", 10)  # many calls, so that the run is stopped midway
     with model, pytest.warns(UserWarning, match="interrupted"):
         idata = pm.sample(draws=400, tune=10, chains=2, progressbar=False, random_seed=1,
                           chain_method="vectorized")  # chains in step: the 3rd call is past tuning
@@ -212,7 +215,7 @@ def test_convergence_warnings(model):
     settings = sampling.SampleSettings(100, 100, 2, 0.8, 10, "nutpie", "vectorized", 2)
     with pytest.warns(UserWarning) as record:
         posterior = {k: idata.posterior[k].values for k in idata.posterior.data_vars}
-        sampling._warn_convergence(model, posterior, stats, settings)
+        sampling.checks.warn_convergence(model, posterior, stats, settings)
     messages = " ".join(str(r.message) for r in record)
     assert "There were 3 divergences" in messages and "rhat statistic is larger than 1.01" in messages
 

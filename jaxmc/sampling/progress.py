@@ -1,0 +1,89 @@
+"""The sampling progress bar (rich), as PyMC 6 shows it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from jaxmc.sampling.settings import SampleSettings
+
+
+class SamplingProgress:
+    """rich progress as PyMC 6 shows it: one bar over warm-up and draws with a gap at the boundary, the phase,
+    the step count within the phase per chain, draws per second, divergences, step size; silent when
+    disabled."""
+
+    def __init__(self, settings: SampleSettings, enabled: bool):
+        self.settings = settings
+        self.enabled = enabled
+        self.done = 0
+        self.divergences = 0
+        self.t0 = time.perf_counter()
+        self._bar = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("[bold]{task.fields[phase]}"), _tune_draw_bar(self.settings.tune, self.settings.draws),
+                                 TextColumn("{task.fields[count]}"),
+                                 TextColumn("{task.fields[rate]} draws/s"),
+                                 TextColumn("divergences {task.fields[div]}"),
+                                 TextColumn("step {task.fields[step]}"), TimeElapsedColumn(),
+                                 TimeRemainingColumn(), transient=False)
+            self._bar.__enter__()
+            total = (self.settings.tune + self.settings.draws) * self.settings.chains
+            phase = "tune" if self.settings.tune else "draw"
+            n = self.settings.tune or self.settings.draws
+            self._task = self._bar.add_task("sampling", total=total, phase=phase, count=f"0/{n}", rate="-",
+                                            div=0, step="-")
+        return self
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def update(self, start, n, stats, chains=None):
+        chains = self.settings.chains if chains is None else chains
+        stop = start + n
+        tune = self.settings.tune
+        div = np.asarray(stats["diverging"])[..., :n]
+        if stop > tune:
+            self.divergences += int(div[..., max(0, tune - start):].sum())
+        self.done += n * chains
+        if self._bar is None:
+            return
+        elapsed = time.perf_counter() - self.t0
+        per_chain = self.done // self.settings.chains
+        if per_chain < tune or not self.settings.draws:
+            phase, count = "tune", f"{per_chain}/{tune}"
+        else:
+            phase, count = "draw", f"{per_chain - tune}/{self.settings.draws}"
+        step = float(np.mean(np.asarray(stats["step_size"])[..., n - 1]))
+        self._bar.update(self._task, completed=self.done, phase=phase, count=count,
+                         rate=f"{self.done / elapsed:,.0f}", div=self.divergences, step=f"{step:.3g}")
+
+
+def _tune_draw_bar(tune: int, draws: int):
+    """A rich bar column drawn in two parts, warm-up and draws, with a gap at the boundary."""
+    from rich.progress import BarColumn, ProgressBar
+    from rich.table import Table
+
+    class TuneDrawBar(BarColumn):
+        def render(self, task):
+            width = self.bar_width or 40
+            w_tune = int(round((width - 1) * tune / max(tune + draws, 1)))
+            if not 0 < w_tune < width - 1:
+                return super().render(task)
+            n_tune = task.total * tune / (tune + draws)
+            style = {"style": self.style, "complete_style": self.complete_style,
+                     "finished_style": self.finished_style}
+            grid = Table.grid(padding=0)
+            grid.add_row(ProgressBar(total=n_tune, completed=min(task.completed, n_tune), width=w_tune, **style),
+                         " ", ProgressBar(total=task.total - n_tune, completed=max(0.0, task.completed - n_tune),
+                                          width=width - 1 - w_tune, **style))
+            return grid
+
+    return TuneDrawBar()
+
