@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import config
+from jaxmc import chunks, config
 from jaxmc.graph import TensorVariable, aval_of, evaluate, toposort
+from jaxmc.progress import ProgressBar
 
 _log = logging.getLogger("jaxmc")
 
@@ -182,7 +183,7 @@ class _Program:
         return self.large if n_values >= self.LARGE else self.small
 
 
-def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int = 256 * 2**20,
+def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int = chunks.MAX_CHUNK_BYTES,
               progress=None) -> dict:
     """Run a forward program over n draws in chunks of bounded size, into preallocated numpy arrays."""
     def probe_shapes(size):
@@ -195,23 +196,17 @@ def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int 
     shapes = probe_shapes(n)  # the same shapes as the call when one chunk suffices: the trace is reused
     leaves = jax.tree_util.tree_leaves(shapes)
     per_row = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in leaves) // n
-    size = int(max(1, min(n, max_chunk_bytes // max(per_row, 1))))
+    size = chunks.rows_per_chunk(per_row, n, max_chunk_bytes)
     call = prog.for_values(sum(int(np.prod(a.shape)) for a in leaves) // n * size)
     out = {k: np.empty(a.shape, a.dtype) for k, a in shapes.items()}
-    for s in range(0, n, size):
-        stop = min(n, s + size)
-        part = {k: v[s:stop] for k, v in values.items()}
-        if stop - s < size:  # pad to one compiled shape
-            part = {k: np.concatenate([v, np.repeat(v[-1:], size - (stop - s), 0)]) for k, v in part.items()}
+
+    def run(start, part):
         dat = dict(data)
         if not values:
             dat["__n__"] = jnp.zeros(size, jnp.int32)
-        res = call(key, jnp.int32(s), part, dat)
-        for k, v in res.items():
-            out[k][s:stop] = np.asarray(v)[: stop - s]
-        if progress is not None:
-            progress(stop, n)
-    return out
+        return call(key, jnp.int32(start), part, dat)
+
+    return chunks.map_rows(run, values, n, size, out, progress)
 
 
 def sample_prior_predictive(draws: int = 500, model=None, var_names=None, random_seed=None,
@@ -496,12 +491,8 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
         prog = _forward_program(model, tuple(plan.computed), tuple(plan.given))
         data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
         n = nchain * ndraw
-        bar = _progress_bar(progressbar, n)
-        try:
-            out = map_draws(prog, _key(random_seed), flat, n, data, progress=bar.update if bar else None)
-        finally:
-            if bar:
-                bar.close()
+        with ProgressBar("posterior predictive", n, progressbar) as bar:
+            out = map_draws(prog, _key(random_seed), flat, n, data, progress=bar.update)
         result = {k: v.reshape(nchain, ndraw, *v.shape[1:]) for k, v in out.items()}
     for name in plan.copied:
         result[name] = np.asarray(post[name].values)
@@ -528,23 +519,3 @@ def _check_frozen_shapes(model, values: dict):
             raise ValueError(
                 f"sample_posterior_predictive: the trace's {name!r} has shape {tuple(v.shape[2:])} along dims "
                 f"{tuple(dims)}, which now have lengths {now}; pass {name!r} in sample_vars to re-draw it")
-
-
-class _progress_bar:
-    def __init__(self, enabled, total):
-        self.bar = None
-        if enabled and total > 0:
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("posterior predictive", total=total)
-
-    def __bool__(self):
-        return self.bar is not None
-
-    def update(self, done, total):
-        self.bar.update(self.task, completed=done)
-
-    def close(self):
-        self.bar.stop()

@@ -11,7 +11,7 @@ from jaxmc.convert import group_dataset, group_names
 from jaxmc import sampling
 import jaxmc.sampling.checks
 import jaxmc.sampling.programs
-import jaxmc.sampling.progress
+import jaxmc.progress
 
 STAT_NAMES = {"lp", "acceptance_rate", "step_size", "step_size_bar", "tree_depth", "n_steps", "diverging",
               "energy", "max_energy_error", "reached_max_treedepth"}
@@ -189,7 +189,7 @@ def test_binary_latent_variables_gibbs():
 
 def test_interrupt_returns_partial_draws(model, monkeypatch):
     calls = {"n": 0}
-    original = sampling.progress.SamplingProgress.update
+    original = jaxmc.progress.SamplingProgress.update
 
     def interrupt(self, *args, **kwargs):
         calls["n"] += 1
@@ -197,7 +197,7 @@ def test_interrupt_returns_partial_draws(model, monkeypatch):
         if calls["n"] == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(sampling.progress.SamplingProgress, "update", interrupt)
+    monkeypatch.setattr(jaxmc.progress.SamplingProgress, "update", interrupt)
     monkeypatch.setattr(sampling.programs, "MAX_CHUNK", 10)  # many calls, so that the run is stopped midway
     with model, pytest.warns(UserWarning, match="interrupted"):
         idata = pm.sample(draws=400, tune=10, chains=2, progressbar=False, random_seed=1,

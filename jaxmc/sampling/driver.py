@@ -13,8 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc.nuts import STAT_NAMES
+from jaxmc.progress import SamplingProgress
 from jaxmc.sampling.programs import chunk_length, executables
-from jaxmc.sampling.progress import SamplingProgress
 from jaxmc.sampling.settings import SampleSettings, SamplingError
 from jaxmc.sampling.start import start_failed
 

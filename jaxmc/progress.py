@@ -1,4 +1,5 @@
-"""The sampling progress bar (rich), as PyMC 6 shows it."""
+"""Progress bars (rich): the sampler's, as PyMC 6 shows it, and a plain one for forward sampling and other
+loops over draws. Silent when disabled."""
 
 from __future__ import annotations
 
@@ -6,7 +7,30 @@ import time
 
 import numpy as np
 
-from jaxmc.sampling.settings import SampleSettings
+
+class ProgressBar:
+    """A transient bar over `total` items (draws), updated with the count done; a no-op when disabled."""
+
+    def __init__(self, description: str, total: int, enabled: bool = True):
+        self.bar = None
+        if enabled and total > 0:
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.task = self.bar.add_task(description, total=total)
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, done: int, total: int | None = None):
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done)
 
 
 class SamplingProgress:
@@ -14,7 +38,7 @@ class SamplingProgress:
     the step count within the phase per chain, draws per second, divergences, step size; silent when
     disabled."""
 
-    def __init__(self, settings: SampleSettings, enabled: bool):
+    def __init__(self, settings, enabled: bool):
         self.settings = settings
         self.enabled = enabled
         self.done = 0
