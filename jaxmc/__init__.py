@@ -7,7 +7,8 @@ from jaxmc import math
 from jaxmc.config import floatX, set_floatX
 from jaxmc.distributions import *  # noqa: F401,F403
 from jaxmc.distributions import transforms
-from jaxmc.forward import draw, sample_posterior_predictive, sample_prior_predictive
+from jaxmc.graph import draw
+from jaxmc.predictive import sample_posterior_predictive, sample_prior_predictive
 from jaxmc.logprob import logcdf, logp
 from jaxmc.math import expand_packed_triangular
 from jaxmc.model import Data, Deterministic, Model, Potential, modelcontext, set_data

@@ -1,12 +1,11 @@
 """Compile a model into pure functions of (flat unconstrained vector, data): `logp` and `expand`.
 
 Data (pm.Data and observed values) are arguments of the jitted functions, never baked-in constants, so
-new values of the same shapes reuse the compiled code. `TRACE_COUNT` counts traces (for tests).
+new values of the same shapes reuse the compiled code.
 """
 
 from __future__ import annotations
 
-import collections
 from typing import NamedTuple
 
 import jax
@@ -15,8 +14,6 @@ import numpy as np
 
 from jaxmc import config, cpu_ops
 from jaxmc.graph import TensorVariable, evaluate
-
-TRACE_COUNT: collections.Counter = collections.Counter()
 
 
 class Slot(NamedTuple):
@@ -99,7 +96,6 @@ class CompiledModel:
 
     def logp(self, x, data, vars=None):
         """Model log density at flat unconstrained x (with the Jacobian terms if `jacobian`)."""
-        TRACE_COUNT["logp"] += 1
         env, walked = self._walk(x, data)
         total = jnp.zeros((), x.dtype)
         for rv, value, params, jac in walked:
@@ -132,7 +128,6 @@ class CompiledModel:
 
     def expand(self, x, data):
         """Constrained values of the free variables and the deterministics, by name."""
-        TRACE_COUNT["expand"] += 1
         env, walked = self._walk(x, data)
         out = {rv.name: value for rv, value, _, _ in walked if rv.observed is None}
         for det, val in zip(self.deterministics, evaluate(self.deterministics, env)):
@@ -174,7 +169,7 @@ class CompiledModel:
         return self._initial_jit(self.model.data_values())
 
     def _initial_flat(self, data) -> jax.Array:
-        from jaxmc.forward import rv_shape
+        from jaxmc.graph.ancestral import rv_shape
 
         env = self.data_env(data)
         parts = []

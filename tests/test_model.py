@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import jaxmc as pm
-from jaxmc.compile import TRACE_COUNT
+from tests.tracing import traces  # noqa: F401  (fixture)
 
 
 def regression(n=20):
@@ -99,18 +99,18 @@ def test_potential_and_deterministic():
     assert d.eval({"a": 1.5}) == 3.0
 
 
-def test_data_is_an_argument_no_retrace():
+def test_data_is_an_argument_no_retrace(traces):
     model = regression()
     f = model.compile_logp()
     point = model.initial_point()
     f(point)
-    before = TRACE_COUNT["logp"]
+    before = traces["logp"]
     rng = np.random.default_rng(5)
     values = []
     for _ in range(10):
         pm.set_data({"x": rng.normal(size=20), "y": rng.normal(size=20)}, model=model)
         values.append(float(f(point)))
-    assert TRACE_COUNT["logp"] == before
+    assert traces["logp"] == before
     assert len(set(values)) == 10  # the new data were used
 
 

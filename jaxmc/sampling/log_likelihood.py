@@ -15,7 +15,7 @@ def compute_log_likelihood(idata, var_names=None, extend_inferencedata: bool = T
                            progressbar: bool = False):
     """Pointwise log likelihood of the observed variables for every posterior draw (PyMC's API)."""
     from jaxmc import convert
-    from jaxmc.forward import posterior_values
+    from jaxmc.predictive import posterior_values
 
     model = modelcontext(model)
     cm = model.compiled()

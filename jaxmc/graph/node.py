@@ -1,9 +1,5 @@
-"""Symbolic graph: a light node (op, inputs, static shape) that model expressions are built from.
-
-A `TensorVariable` is either a leaf (a random variable, a data container) or the result of applying a
-jax.numpy callable to other nodes and constants. `evaluate` turns a set of outputs into arrays, given values
-for the leaves; numpy functions called on nodes (`np.exp(x)`, `np.dot(X, m)`) build nodes too.
-"""
+"""The model graph's node: `TensorVariable`, a leaf (random variable, data container) or a jax.numpy callable
+applied to other nodes and constants; arithmetic, indexing and numpy functions on nodes build nodes."""
 
 from __future__ import annotations
 
@@ -15,11 +11,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import cpu_ops
+from jaxmc.graph.ancestral import eval_node
+from jaxmc.graph.traversal import Node, evaluate, toposort
+from jaxmc.graph.traversal import is_node as _is_node
 
 _counter = itertools.count()
 
 
-class TensorVariable:
+class TensorVariable(Node):
     """A node of a model graph.
 
     kind: "op" (op applied to inputs), "rv" (a random variable), "data" (a `pm.Data` container or observed
@@ -88,8 +87,6 @@ class TensorVariable:
     # --- evaluation ---------------------------------------------------------------------------------
     def eval(self, values: dict | None = None):
         """Evaluate with values for the leaves (by variable or name); data take their current values."""
-        from jaxmc.forward import eval_node
-
         return eval_node(self, values or {})
 
     # --- arithmetic ----------------------------------------------------------------------------------
@@ -340,10 +337,6 @@ def _getitem(x, idx):
     return x[idx]
 
 
-def _is_node(x) -> bool:
-    return isinstance(x, TensorVariable)
-
-
 def apply(fn: Callable, *args, **kwargs) -> Any:
     """Apply a jax.numpy callable to a mix of nodes and constants; returns a node (or a value if no nodes)."""
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_node)
@@ -399,50 +392,7 @@ def as_node_or_array(x):
     return np.asarray(x) if not isinstance(x, jax.Array) else x
 
 
-def aval_of(x) -> jax.ShapeDtypeStruct:
-    if _is_node(x):
-        return x.aval
-    x = jnp.asarray(x)
-    return jax.ShapeDtypeStruct(x.shape, x.dtype)
-
-
 def constant(value) -> TensorVariable:
     """A node holding a fixed value (so that `.eval()` works on it, as on PyTensor constants)."""
     value = jnp.asarray(value)
     return TensorVariable(lambda: value, [], jax.ShapeDtypeStruct(value.shape, value.dtype))
-
-
-def toposort(outputs) -> list[TensorVariable]:
-    """Nodes reachable from outputs, inputs before the nodes that use them (iterative, any depth)."""
-    order, seen = [], set()
-    stack = [(n, False) for n in outputs if _is_node(n)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node.id in seen:
-            continue
-        seen.add(node.id)
-        stack.append((node, True))
-        for inp in reversed(node.inputs):
-            if inp.id not in seen:
-                stack.append((inp, False))
-    return order
-
-
-def ancestors(outputs, kinds=("rv", "data")) -> list[TensorVariable]:
-    """Leaves of the given kinds that outputs depend on."""
-    return [n for n in toposort(outputs) if n.kind in kinds]
-
-
-def evaluate(outputs, env: dict) -> list:
-    """Values of outputs (nodes or constants), given `env` {leaf node: value}; env is extended in place
-    with every intermediate node so that repeated calls share work."""
-    for node in toposort(outputs):
-        if node in env:
-            continue
-        if node.kind in ("rv", "data"):
-            raise KeyError(node)
-        env[node] = node.op(*[env[i] for i in node.inputs])
-    return [env[o] if _is_node(o) else o for o in outputs]

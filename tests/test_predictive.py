@@ -7,7 +7,7 @@ import pytest
 
 import jaxmc as pm
 from jaxmc.convert import group_names
-from jaxmc.compile import TRACE_COUNT
+from tests.tracing import traces  # noqa: F401  (fixture)
 from jaxmc.exceptions import ImplicitFreezeWarning
 
 
@@ -55,7 +55,7 @@ def test_posterior_predictive_uses_trace_values(fitted):
     assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
 
 
-def test_predictions_after_set_data_and_no_recompilation(fitted):
+def test_predictions_after_set_data_and_no_recompilation(fitted, traces):
     model, idata, _ = fitted
     rng = np.random.default_rng(5)
     x_new = np.array([-1.0, 0.0, 2.0])
@@ -67,20 +67,20 @@ def test_predictions_after_set_data_and_no_recompilation(fitted):
         a, b = idata.posterior["a"].values, idata.posterior["b"].values
         expected = (a[..., None] + b[..., None] * x_new).mean((0, 1))
         np.testing.assert_allclose(pred.predictions["lik"].values.mean((0, 1)), expected, atol=0.1)
-        before = TRACE_COUNT["forward"]
+        before = traces["forward"]
         for _ in range(100):
             pm.set_data({"x": rng.normal(size=3), "y": np.zeros(3)}, coords={"obs": ["p", "q", "r"]})
             pm.sample_posterior_predictive(idata, predictions=True, progressbar=False)
-        assert TRACE_COUNT["forward"] == before
+        assert traces["forward"] == before
         pm.set_data({"x": np.zeros(7), "y": np.zeros(7)}, coords={"obs": list("abcdefg")})
-        sampler_before = TRACE_COUNT["logp"]
+        sampler_before = traces["logp"]
         pred = pm.sample_posterior_predictive(idata, predictions=True, progressbar=False)
         assert pred.predictions["lik"].shape == (2, 300, 7)
         # a new length re-traces the forward function only (not the sampler's log density)
-        assert TRACE_COUNT["forward"] == before + 1 and TRACE_COUNT["logp"] == sampler_before
+        assert traces["forward"] == before + 1 and traces["logp"] == sampler_before
 
 
-def test_changed_data_freezes_trace_variables_unless_sampled():
+def test_changed_data_freezes_trace_variables_unless_sampled(traces):
     """PyMC 6's rule: a trace variable depending on changed data keeps its trace values (ImplicitFreezeWarning);
     sample_vars re-draws it, freeze_vars keeps it silently; new data of the same shape does not re-trace."""
     with pm.Model() as model:
@@ -110,22 +110,22 @@ def test_changed_data_freezes_trace_variables_unless_sampled():
         assert float(frozen.posterior_predictive["y"].std()) < 10
         resid = moved.posterior_predictive["z"].values - idata.posterior["a"].values  # z | a ~ N(a, 100)
         assert 90 < resid.std() < 110 and float(moved.posterior_predictive["y"].std()) > 90
-        before = TRACE_COUNT["forward"]
+        before = traces["forward"]
         for s in (50.0, 200.0):
             pm.set_data({"scale": np.array(s)})
             pm.sample_posterior_predictive(idata, var_names=["z", "y"], sample_vars=["z"], progressbar=False)
-        assert TRACE_COUNT["forward"] == before
+        assert traces["forward"] == before
 
 
-def test_outputs_copied_from_the_trace_need_no_program(fitted):
+def test_outputs_copied_from_the_trace_need_no_program(fitted, traces):
     model, idata, _ = fitted
     with model:
         pm.set_data({"x": idata.constant_data["x"].values, "y": idata.observed_data["lik"].values},
                     coords={"obs": np.arange(30)})
-        before = TRACE_COUNT["forward"]
+        before = traces["forward"]
         out = pm.sample_posterior_predictive(idata, var_names=["a", "mu"], return_inferencedata=False,
                                             progressbar=False)
-        assert TRACE_COUNT["forward"] == before
+        assert traces["forward"] == before
     np.testing.assert_array_equal(out["a"], idata.posterior["a"].values)
     np.testing.assert_array_equal(out["mu"], idata.posterior["mu"].values)
 

@@ -1,4 +1,4 @@
-"""Forward (ancestral) sampling: `pm.draw`, `.eval()`, prior and posterior predictive draws."""
+"""Prior and posterior predictive draws (PyMC 6's rules), vectorized over draws in chunks of bounded memory."""
 
 from __future__ import annotations
 
@@ -10,113 +10,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import chunks, config
-from jaxmc.graph import TensorVariable, aval_of, evaluate, toposort
+from jaxmc.graph import TensorVariable
+from jaxmc.graph.ancestral import ancestral_sample, prng_key
 from jaxmc.progress import ProgressBar
 
 _log = logging.getLogger("jaxmc")
-
-
-def rv_shape(rv: TensorVariable, params, env) -> tuple[int, ...]:
-    """Shape of a random variable given current data: dims follow the model's current dim lengths,
-    observed variables follow their data, explicit shapes are fixed, otherwise the parameters decide."""
-    dist = rv.owner
-    model = getattr(rv, "model", None)
-    dims = getattr(rv, "dims", None)
-    if model is not None and dims and all(d is not None for d in dims):
-        return tuple(model.dim_lengths[d] for d in dims)
-    observed = getattr(rv, "observed", None)
-    if observed is not None and observed in env:
-        return tuple(jnp.shape(env[observed]))
-    if dist.explicit_shape:
-        return rv.shape
-    k = dist.ndims_params or (0,) * len(params)
-    batch = jnp.broadcast_shapes(*[jnp.shape(p)[: jnp.ndim(p) - n] for p, n in zip(params, k)]) \
-        if params else ()
-    supp = tuple(dist._supp_shape(*[aval_of(p) for p in params])) if dist.ndim_supp else ()
-    return (*batch, *supp)
-
-
-def rv_ancestors(outputs) -> list[TensorVariable]:
-    """Random variables that outputs depend on, through parameters too, in creation order."""
-    found: dict[int, TensorVariable] = {}
-    frontier = [o for o in outputs if isinstance(o, TensorVariable)]
-    while frontier:
-        nxt = []
-        for node in toposort(frontier):
-            if node.kind == "rv" and node.id not in found:
-                found[node.id] = node
-                nxt.extend(p for p in node.owner.params if isinstance(p, TensorVariable))
-                obs = getattr(node, "observed", None)
-                if obs is not None:
-                    nxt.append(obs)
-        frontier = nxt
-    return [found[i] for i in sorted(found)]
-
-
-def data_leaves(outputs) -> list[TensorVariable]:
-    nodes = []
-    for rv in rv_ancestors(outputs):
-        nodes.extend(p for p in rv.owner.params if isinstance(p, TensorVariable))
-    return [n for n in toposort(list(outputs) + nodes) if n.kind == "data"]
-
-
-def current_data_env(outputs) -> dict:
-    """{data node: current value} for every data container outputs depend on."""
-    env = {}
-    for n in data_leaves(outputs):
-        env[n] = jnp.asarray(n.model._data_values[n.name])
-    return env
-
-
-def ancestral_sample(outputs, key, env: dict, skip_observed_values: bool = True):
-    """Draw every random variable that outputs depend on and that env lacks; returns output values."""
-    for rv in rv_ancestors(outputs):
-        if rv in env:
-            continue
-        params = evaluate(rv.owner.params, env)
-        key, sub = jax.random.split(key)
-        size = rv_shape(rv, params, env)
-        env[rv] = rv.owner.random(sub, *params, size=size).astype(rv.dtype)
-    return evaluate(outputs, env)
-
-
-def draw(vars, draws: int = 1, random_seed=None, givens=None, **kwargs):
-    """Draws of variables from their (prior) generative graph, like `pm.draw`."""
-    single = isinstance(vars, TensorVariable)
-    outs = [vars] if single else list(vars)
-    key = _key(random_seed)
-    env0 = current_data_env(outs)
-    for k, v in (givens or {}).items():
-        env0[k] = jnp.asarray(v)
-
-    def one(k):
-        return ancestral_sample(outs, k, dict(env0))
-
-    keys = jax.random.split(key, draws)
-    res = jax.jit(jax.vmap(one), compiler_options=config.compiler_options())(keys)
-    res = [np.asarray(r[0] if draws == 1 else r) for r in res]
-    return res[0] if single else res
-
-
-def eval_node(node: TensorVariable, values: dict):
-    env = current_data_env([node])
-    names = {n.name: n for n in rv_ancestors([node]) + data_leaves([node])}
-    for k, v in values.items():
-        if isinstance(k, TensorVariable):
-            env[k] = jnp.asarray(v)
-        elif k in names:  # names of variables the node does not depend on are ignored
-            env[names[k]] = jnp.asarray(v)
-    return np.asarray(ancestral_sample([node], _key(None), env)[0])
-
-
-def _key(random_seed):
-    if isinstance(random_seed, jax.Array) and random_seed.dtype == jnp.uint32:
-        return random_seed
-    if isinstance(random_seed, np.random.Generator):
-        random_seed = int(random_seed.integers(2**31))
-    if random_seed is None:
-        random_seed = int(np.random.SeedSequence().generate_state(1)[0] % (2**31))
-    return jax.random.PRNGKey(int(random_seed))
 
 
 def posterior_values(idata, model, names=None):
@@ -135,8 +33,6 @@ def posterior_values(idata, model, names=None):
 # ---------------------------------------------------------------------- predictive sampling
 def _forward_program(model, out_names: tuple, given_names: tuple):
     """jit(vmap) of one ancestral draw of `out_names`, given values of `given_names`; cached per model."""
-    from jaxmc.compile import TRACE_COUNT
-
     key_ = ("forward", model._version, out_names, given_names)
     if key_ in model._compiled:
         return model._compiled[key_]
@@ -146,7 +42,6 @@ def _forward_program(model, out_names: tuple, given_names: tuple):
         rv.observed for rv in model.observed_RVs if rv.observed.kind == "data" and rv.observed not in model.data_vars]
 
     def one(key, values, data):
-        TRACE_COUNT["forward"] += 1
         env = {n: jnp.asarray(data[n.name]) for n in data_nodes}
         for node in given:
             env[node] = values[node.name]
@@ -228,7 +123,7 @@ def sample_prior_predictive(draws: int = 500, model=None, var_names=None, random
         raise KeyError(f"sample_prior_predictive: unknown var_names {unknown}; available {free + observed}")
     prog = _forward_program(model, tuple(names), ())
     data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
-    out = map_draws(prog, _key(random_seed), {}, draws, data)
+    out = map_draws(prog, prng_key(random_seed), {}, draws, data)
     prior = {k: v[None] for k, v in out.items() if k in free}
     prior_pred = {k: v[None] for k, v in out.items() if k in observed}
     if not return_inferencedata:
@@ -492,7 +387,7 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
         data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
         n = nchain * ndraw
         with ProgressBar("posterior predictive", n, progressbar) as bar:
-            out = map_draws(prog, _key(random_seed), flat, n, data, progress=bar.update)
+            out = map_draws(prog, prng_key(random_seed), flat, n, data, progress=bar.update)
         result = {k: v.reshape(nchain, ndraw, *v.shape[1:]) for k, v in out.items()}
     for name in plan.copied:
         result[name] = np.asarray(post[name].values)
