@@ -105,13 +105,13 @@ def observed_data(model) -> dict:
     for rv in model.observed_RVs:
         obs = rv.observed
         if obs.kind == "data":
-            out[rv.name] = np.asarray(model._data_values[obs.name])
+            out[rv.name] = np.asarray(model.data.value(obs.name))
     return out
 
 
 def constant_data(model) -> dict:
     observed_keys = {rv.observed.name for rv in model.observed_RVs if rv.observed.kind == "data"}
-    return {n.name: np.asarray(model._data_values[n.name]) for n in model.data_vars
+    return {n.name: np.asarray(model.data.value(n.name)) for n in model.data_vars
             if n.name not in observed_keys}
 
 

@@ -168,7 +168,7 @@ def _changed_data(model, const: dict, obs: dict) -> set[str]:
     observed_by_data = {rv.observed.name: rv.name for rv in model.observed_RVs}
     changed = set()
     for node in model.data_vars:
-        now = model._data_values[node.name]
+        now = model.data.value(node.name)
         old = const.get(node.name)
         if old is None:
             old = obs.get(observed_by_data.get(node.name, ""))

@@ -17,13 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
+from jaxmc.exceptions import ShapeError  # noqa: F401  (families import it from here)
 from jaxmc.graph import TensorVariable, aval_of
+from jaxmc.model.context import UNSET, modelcontext
 
-_UNSET = object()
-
-
-class ShapeError(ValueError):
-    """Shapes, dims or parameters of a variable disagree."""
 
 
 def _as_param(x, cls, pname):
@@ -49,12 +46,6 @@ def _as_param(x, cls, pname):
     return jnp.asarray(arr)
 
 
-def _has_missing(observed) -> bool:
-    if isinstance(observed, np.ma.MaskedArray):
-        return bool(np.ma.getmaskarray(observed).any())
-    return isinstance(observed, np.ndarray) and observed.dtype.kind == "f" and bool(np.isnan(observed).any())
-
-
 class Distribution:
     """Base class of all distributions (see the module docstring for what a family defines)."""
 
@@ -72,10 +63,8 @@ class Distribution:
     support_depends_on_params = False
 
     # ------------------------------------------------------------------ construction
-    def __new__(cls, name, *args, dims=None, shape=None, observed=None, initval=None, transform=_UNSET,
-                default_transform=_UNSET, total_size=None, model=None, **kwargs):
-        from jaxmc.model import modelcontext, Model
-
+    def __new__(cls, name, *args, dims=None, shape=None, observed=None, initval=None, transform=UNSET,
+                default_transform=UNSET, total_size=None, model=None, **kwargs):
         if not isinstance(name, str):
             raise TypeError(
                 f"{cls.__name__}: the first argument must be the variable's name (a string), found "
@@ -88,27 +77,9 @@ class Distribution:
                 f"Variable {name!r} ({cls.__name__}) was created outside a model. Create it inside "
                 f"`with pm.Model() as model:`, or use pm.{cls.__name__}.dist(...) for an unnamed distribution."
             ) from None
-        assert isinstance(model, Model)
-        model._check_new_name(name)
-        dims = model._normalize_dims(name, dims)
-        observed = model._observed_value(name, observed)
-        shape = model._resolve_shape(name, cls, dims, shape, observed, kwargs.get("size"))
-        if shape is not None:
-            kwargs.pop("size", None)
-            kwargs["shape"] = shape
-        try:
-            rv = cls.dist(*args, **kwargs)
-        except (TypeError, ShapeError) as err:
-            msg = f"Variable {name!r}: {err}"
-            if isinstance(err, ShapeError) and dims is not None and shape is not None:
-                msg += f" The requested shape comes from dims {dict(zip(dims, shape))}."
-            raise type(err)(msg) from None
-        if observed is not None and _has_missing(observed):
-            return model.register_imputed(rv, name, dims=dims, observed=observed, transform=transform,
-                                          default_transform=default_transform)
-        return model.register_rv(rv, name, dims=dims, observed=observed, initval=initval,
-                                 transform=transform, default_transform=default_transform,
-                                 total_size=total_size)
+        return model.add_random_variable(cls, name, args, kwargs, dims=dims, shape=shape, observed=observed,
+                                         initval=initval, transform=transform,
+                                         default_transform=default_transform, total_size=total_size)
 
     @classmethod
     def dist(cls, dist_params, *, shape=None, size=None, **kwargs):

@@ -1,8 +1,9 @@
-"""The `Model` context and its registries (variables, data, coords, dims), with PyMC's API and checks."""
+"""`Model`: the container of a Bayesian model and its registries (variables, value variables, coords and dims,
+data), with PyMC's API and checks; the compiled functions it offers come from `jaxmc.compile`."""
 
 from __future__ import annotations
 
-import threading
+import itertools
 import warnings
 from typing import Any, NamedTuple
 
@@ -11,30 +12,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
-from jaxmc.graph import TensorVariable, ancestors, toposort
-
-_UNSET = object()
-_stack = threading.local()
-
-
-class ImputationWarning(UserWarning):
-    """Observed data had missing values that are imputed as free variables."""
-
-
-def _models() -> list:
-    if not hasattr(_stack, "models"):
-        _stack.models = []
-    return _stack.models
-
-
-def modelcontext(model=None) -> "Model":
-    """The given model, or the innermost one of the `with` stack."""
-    if model is not None:
-        return model
-    models = _models()
-    if not models:
-        raise TypeError("No model on context stack: use `with pm.Model() as model:` (or pass model=).")
-    return models[-1]
+from jaxmc.exceptions import ShapeError
+from jaxmc.graph import TensorVariable, ancestors
+from jaxmc.model.context import UNSET, model_stack
+from jaxmc.model.data import DataStore, observed_key, set_data
+from jaxmc.model.imputation import add_imputed, has_missing
 
 
 class ValueVar(NamedTuple):
@@ -68,7 +50,7 @@ class Model:
         self.rvs_to_initial_values: dict[TensorVariable, Any] = {}
         self.rvs_to_total_sizes: dict[TensorVariable, Any] = {}
         self._rvs: list[TensorVariable] = []
-        self._data_values: dict[str, np.ndarray] = {}
+        self.data = DataStore()
         self._version = 0
         self._compiled: dict = {}
         if coords:
@@ -76,11 +58,11 @@ class Model:
 
     # ------------------------------------------------------------------ context
     def __enter__(self):
-        _models().append(self)
+        model_stack().append(self)
         return self
 
     def __exit__(self, *exc):
-        _models().pop()
+        model_stack().pop()
 
     # ------------------------------------------------------------------ coords
     def add_coord(self, name: str, values=None, mutable=None, *, length=None):
@@ -186,7 +168,10 @@ class Model:
             raise TypeError(f"Variable {name!r}: observed values must be numeric, found dtype {arr.dtype}")
         return arr
 
-    def _resolve_shape(self, name, cls, dims, shape, observed, size):
+    def _resolve_shape(self, name, dims, shape, observed):
+        """The variable's shape from dims, shape= and observed= (None: the parameters decide), and the dims
+        whose lengths are still unknown."""
+        pending = None
         obs_shape = tuple(observed.shape) if observed is not None else None
         if shape is not None:
             shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
@@ -207,7 +192,7 @@ class Model:
             if None in lengths:
                 unknown = [d for d, n in zip(dims, lengths) if n is None]
                 # the parameters may still define them: decided after the distribution is built
-                self._pending_dims = unknown
+                pending = unknown
                 dims_shape = None
             else:
                 dims_shape = tuple(lengths)
@@ -220,14 +205,14 @@ class Model:
                 if shape is not None and shape != dims_shape:
                     raise ValueError(f"Variable {name!r}: shape {shape} disagrees with dims {dims} of "
                                      f"lengths {dims_shape}")
-                return dims_shape
+                return dims_shape, pending
         if shape is not None:
             if obs_shape is not None and obs_shape != shape:
                 raise ValueError(f"Variable {name!r}: observed data has shape {obs_shape} but shape={shape}")
-            return shape
+            return shape, pending
         if obs_shape is not None:
-            return obs_shape
-        return None
+            return obs_shape, pending
+        return None, pending
 
     def _register_dims(self, name, dims, shape):
         if dims is None:
@@ -246,12 +231,34 @@ class Model:
                                  f"model but the variable's axis has length {n}")
 
     # ------------------------------------------------------------------ registration
-    def register_rv(self, rv, name, *, dims=None, observed=None, initval=None, transform=_UNSET,
-                    default_transform=_UNSET, total_size=None):
-        from jaxmc.distributions.base import _UNSET as DUNSET
+    def add_random_variable(self, cls, name, args, kwargs, *, dims=None, shape=None, observed=None,
+                            initval=None, transform=UNSET, default_transform=UNSET, total_size=None):
+        """Build `cls.dist(*args, **kwargs)` with the shape that dims, shape= or observed= give, and register
+        it as `name` (observed data with missing values become an imputed variable, as in PyMC)."""
+        self._check_new_name(name)
+        dims = self._normalize_dims(name, dims)
+        observed = self._observed_value(name, observed)
+        shape, pending = self._resolve_shape(name, dims, shape, observed)
+        if shape is not None:
+            kwargs.pop("size", None)
+            kwargs["shape"] = shape
+        try:
+            rv = cls.dist(*args, **kwargs)
+        except (TypeError, ShapeError) as err:
+            msg = f"Variable {name!r}: {err}"
+            if isinstance(err, ShapeError) and dims is not None and shape is not None:
+                msg += f" The requested shape comes from dims {dict(zip(dims, shape))}."
+            raise type(err)(msg) from None
+        if observed is not None and has_missing(observed):
+            return add_imputed(self, rv, name, dims=dims, observed=observed, transform=transform,
+                               default_transform=default_transform)
+        return self.register_rv(rv, name, dims=dims, observed=observed, initval=initval, transform=transform,
+                                default_transform=default_transform, total_size=total_size, pending=pending)
 
-        pending = getattr(self, "_pending_dims", None)
-        self._pending_dims = None
+    def register_rv(self, rv, name, *, dims=None, observed=None, initval=None, transform=UNSET,
+                    default_transform=UNSET, total_size=None, pending=None):
+        """Register a built random variable (`Distribution.dist` output) under `name`; `pending`: dims whose
+        lengths were unknown before the parameters gave the shape."""
         if pending and dims is not None:
             lengths = [self.dim_lengths.get(d) for d in dims]
             if len(dims) != len(rv.shape) or any(n is not None and n != s for n, s in zip(lengths, rv.shape)):
@@ -267,15 +274,15 @@ class Model:
         dist = rv.owner
         if observed is not None:
             rv.observed = self._observed_node(name, rv, observed)
-            if transform is not DUNSET and transform is not _UNSET and transform is not None:
+            if transform is not UNSET and transform is not None:
                 warnings.warn(f"Variable {name!r}: transform= is ignored for observed variables")
             self.rvs_to_transforms[rv] = None
         else:
-            if default_transform is DUNSET or default_transform is _UNSET:
+            if default_transform is UNSET:
                 default = dist.default_transform()
             else:
                 default = default_transform
-            if transform is DUNSET or transform is _UNSET:
+            if transform is UNSET:
                 t = default
             elif transform is None:
                 t = None
@@ -299,55 +306,6 @@ class Model:
         self._rvs.append(rv)
         return rv
 
-    def register_imputed(self, rv, name, *, dims, observed, transform=_UNSET, default_transform=_UNSET):
-        """Observed data with missing entries (NaN or masked), as PyMC: a free `<name>_unobserved` variable
-        for the missing entries, an observed `<name>_observed` one for the rest, and a Deterministic
-        `<name>` (with the dims) that puts them back together."""
-        from jaxmc.graph import apply
-
-        dist = rv.owner
-        if isinstance(observed, np.ma.MaskedArray):
-            mask = np.ma.getmaskarray(observed)
-            values = np.asarray(observed.data, dtype=float)
-        else:
-            mask = np.isnan(observed)
-            values = observed
-        if dist.ndim_supp:
-            mask = mask.any(axis=tuple(range(-dist.ndim_supp, 0)))
-            if dist.ndim_supp and not np.array_equal(np.isnan(values).any(-1), np.isnan(values).all(-1)):
-                raise ValueError(f"Variable {name!r}: a multivariate draw must be missing entirely or not at "
-                                 "all (some entries of a row are NaN, others are not)")
-        warnings.warn(f"Data in {name} contains missing values and will be automatically imputed from the "
-                      "sampling distribution.", ImputationWarning, stacklevel=3)
-        full_shape, supp = rv.shape, rv.shape[len(rv.shape) - dist.ndim_supp:]
-        k = dist.ndims_params or (0,) * len(dist.params)
-
-        def part(sel):
-            d = object.__new__(type(dist))
-            d.__dict__.update(dist.__dict__)
-            n = int(sel.sum())
-
-            def pick(p, nd):
-                shape = (*full_shape[: len(full_shape) - dist.ndim_supp], *jnp.shape(p)[jnp.ndim(p) - nd:])
-                return jnp.broadcast_to(p, shape)[sel]
-
-            d.params = [apply(pick, p, nd) if isinstance(p, TensorVariable) else pick(p, nd)
-                        for p, nd in zip(dist.params, k)]
-            d.shape, d.batch_shape, d.explicit_shape = (n, *supp), (n,), True
-            node = TensorVariable(None, [], jax.ShapeDtypeStruct((n, *supp), rv.dtype), kind="rv")
-            node.owner, node.model = d, None
-            return node
-
-        unobs = self.register_rv(part(mask), f"{name}_unobserved", transform=transform,
-                                 default_transform=default_transform)
-        obs = self.register_rv(part(~mask), f"{name}_observed", observed=values[~mask])
-        dtype = rv.dtype
-
-        def combine(u, o):
-            return jnp.zeros(full_shape, dtype).at[mask].set(u).at[~mask].set(o)
-
-        return Deterministic(name, apply(combine, unobs, obs), dims=dims, model=self)
-
     def _observed_node(self, name, rv, observed):
         dist = rv.owner
         if isinstance(observed, TensorVariable):
@@ -362,7 +320,7 @@ class Model:
         if all(not isinstance(p, TensorVariable) for p in params):
             ok = np.asarray(dist.in_support(jnp.asarray(value), *params))
         else:
-            ok = _support_ok(dist, value, params)
+            ok = observed_in_support(dist, value, params)
         if not ok.all():
             bad = np.argwhere(~np.broadcast_to(ok, ok.shape))[:5]
             vals = [value[tuple(i)] if value.ndim else value for i in bad] if value.ndim == ok.ndim else []
@@ -372,8 +330,8 @@ class Model:
                 + (f" (values {[float(v) for v in vals]})" if vals else "")
                 + ". Check the data or the choice of distribution."
             )
-        key = f"__observed__{name}"
-        self._data_values[key] = value
+        key = observed_key(name)
+        self.data.add(key, value)
         node = TensorVariable(None, [], jax.ShapeDtypeStruct(value.shape, value.dtype), kind="data", name=key)
         node.model = self
         node.dims = rv.dims
@@ -384,7 +342,7 @@ class Model:
         self._register_dims(name, dims, value.shape)
         self._add_named(node, name, dims)
         node.dims = dims
-        self._data_values[name] = value
+        self.data.add(name, value)
         self.data_vars.append(node)
         return node
 
@@ -402,7 +360,7 @@ class Model:
     # ------------------------------------------------------------------ data
     def data_values(self) -> dict[str, np.ndarray]:
         """Current values of every data argument (pm.Data and observed values), by key."""
-        return dict(self._data_values)
+        return self.data.values()
 
     def set_data(self, name, values, coords=None):
         set_data({name: values}, model=self, coords=coords)
@@ -471,14 +429,12 @@ class Model:
     _repr_pretty_ = lambda self, p, cycle: p.text(str(self))  # noqa: E731
 
 
-def _support_ok(dist, value, params) -> np.ndarray:
+def observed_in_support(dist, value, params) -> np.ndarray:
     """Build-time support check when some parameters are model variables (unknown now).
 
     Unknown parameters are tried as NaN (families read it as "unknown") and, for bounds, at -inf and +inf in
     every combination: an entry is rejected only if no such choice puts it in the support. The log density
     checks the rest at run time."""
-    import itertools
-
     unknown = [i for i, p in enumerate(params) if isinstance(p, TensorVariable)]
     shapes = {i: params[i].shape for i in unknown}
     trials = [{i: np.nan for i in unknown}]
@@ -493,152 +449,3 @@ def _support_ok(dist, value, params) -> np.ndarray:
             return np.ones((), bool)
         ok = res if ok is None else ok | res
     return ok
-
-
-# ---------------------------------------------------------------------- module-level PyMC API
-def _to_array(name, value):
-    if hasattr(value, "to_numpy"):
-        value = value.to_numpy()
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"Data {name!r} must be numeric, found dtype {arr.dtype}")
-    if arr.dtype.kind == "f":
-        arr = arr.astype(config.floatX())
-    elif arr.dtype.kind in "iu":
-        arr = arr.astype(config.intX())
-    return arr
-
-
-def Data(name: str, value, *, dims=None, coords=None, model=None, **kwargs) -> TensorVariable:
-    """A data container whose value can change with `pm.set_data` (it is an argument of compiled code)."""
-    kwargs.pop("mutable", None)
-    kwargs.pop("infer_dims_and_coords", None)
-    if kwargs:
-        raise TypeError(f"pm.Data({name!r}): unknown keyword argument(s) {sorted(kwargs)}; "
-                        "accepted: value, dims, coords, model")
-    try:
-        model = modelcontext(model)
-    except TypeError:
-        raise TypeError(f"Data {name!r} was created outside a model: create it inside `with pm.Model():`") \
-            from None
-    if isinstance(dims, str):
-        dims = (dims,)
-    dims = tuple(dims) if dims is not None else None
-    if coords:
-        model.add_coords(coords)
-    arr = _to_array(name, value)
-    if dims is not None:
-        if len(dims) != arr.ndim:
-            raise ValueError(f"Data {name!r}: dims {dims} have {len(dims)} entries but the value has "
-                             f"{arr.ndim} dimensions (shape {arr.shape}). Give one dim name per axis.")
-        # pandas index/columns become coords for dims that have none yet
-        labels = []
-        if hasattr(value, "index"):
-            labels.append(value.index)
-        if hasattr(value, "columns"):
-            labels.append(value.columns)
-        for d, lab in zip(dims, labels):
-            if d is not None and model.coords.get(d) is None and d not in model.dim_lengths:
-                model.add_coord(d, lab)
-        for d, n in zip(dims, arr.shape):
-            if d is not None and d in model.dim_lengths and model.dim_lengths[d] != n:
-                raise ValueError(f"Data {name!r}: dim {d!r} has length {model.dim_lengths[d]} in the model's "
-                                 f"coords but the value's axis has length {n} (value shape {arr.shape})")
-    return model.register_data(name, arr, dims)
-
-
-def Deterministic(name: str, var, dims=None, model=None) -> TensorVariable:
-    """A named function of other variables, recorded in the posterior."""
-    node, dims = _named_node(var, dims)
-    return modelcontext(model).add_deterministic(node, name, dims)
-
-
-def Potential(name: str, var, dims=None, model=None) -> TensorVariable:
-    """An extra additive term of the model log density."""
-    node, dims = _named_node(var, dims)
-    return modelcontext(model).add_potential(node, name, dims)
-
-
-def _identity(x):
-    return x
-
-
-def _named_node(var, dims):
-    """A node of its own for a Deterministic or Potential (identity over an expression, or a constant)."""
-    if isinstance(dims, str):
-        dims = (dims,)
-    if isinstance(var, TensorVariable):
-        node = TensorVariable(_identity, [var], var.aval, kind="det")
-    else:
-        const = jnp.asarray(var)
-        node = TensorVariable(lambda: const, [], jax.ShapeDtypeStruct(const.shape, const.dtype), kind="det")
-    return node, (tuple(dims) if dims else None)
-
-
-def set_data(new_data: dict, model=None, *, coords=None):
-    """Replace data values (PyMC's checks: a changed dim length needs new coords when it had coords)."""
-    model = modelcontext(model)
-    coords = dict(coords or {})
-    for k, v in coords.items():
-        if hasattr(v, "to_numpy"):
-            coords[k] = v.to_numpy()
-    new_lengths: dict[str, int] = {}
-    prepared = {}
-    for name, value in new_data.items():
-        node = model.named_vars.get(name)
-        if node is None or node.kind != "data":
-            known = [n.name for n in model.data_vars]
-            raise KeyError(f"set_data: {name!r} is not a pm.Data variable of the model; data: {known}")
-        old = model._data_values[name]
-        arr = _to_array(name, value)
-        if old.dtype.kind in "iu" and arr.dtype.kind == "f":
-            if not np.all(np.mod(arr, 1) == 0):
-                raise TypeError(f"set_data: {name!r} holds integers; new values are not integers")
-            arr = arr.astype(old.dtype)
-        elif old.dtype.kind == "f":
-            arr = arr.astype(old.dtype)
-        if arr.ndim != old.ndim:
-            raise ValueError(f"set_data: {name!r} has {old.ndim} dimensions, new value has {arr.ndim} "
-                             f"(shape {arr.shape})")
-        for axis, d in enumerate(node.dims or ()):
-            if d is None:
-                continue
-            n = arr.shape[axis]
-            if d in new_lengths and new_lengths[d] != n:
-                raise ValueError(f"set_data: dim {d!r} gets length {new_lengths[d]} from one variable and "
-                                 f"{n} from {name!r}")
-            new_lengths[d] = n
-        prepared[name] = arr
-    for d, n in new_lengths.items():
-        old_n = model.dim_lengths.get(d)
-        if d in coords:
-            if len(coords[d]) != n:
-                raise ValueError(f"set_data: coords for dim {d!r} have {len(coords[d])} values but the new "
-                                 f"data have length {n} along it")
-        elif old_n != n and model.coords.get(d) is not None:
-            raise ValueError(
-                f"set_data: dim {d!r} changes length from {old_n} to {n}, but it has coordinate values; "
-                f"pass new ones: pm.set_data(..., coords={{{d!r}: new_values}})"
-            )
-    # every other data variable on a resized dim must be resized in the same call
-    for node in model.data_vars:
-        if node.name in prepared or not node.dims:
-            continue
-        for axis, d in enumerate(node.dims):
-            if d in new_lengths and model._data_values[node.name].shape[axis] != new_lengths[d]:
-                raise ValueError(
-                    f"set_data: dim {d!r} now has length {new_lengths[d]} but data {node.name!r} still has "
-                    f"length {model._data_values[node.name].shape[axis]} along it; set it in the same call"
-                )
-    for name, arr in prepared.items():
-        model._data_values[name] = arr
-    for d, n in new_lengths.items():
-        if d in coords:
-            model.coords[d] = tuple(np.asarray(coords[d]).tolist())
-        elif model.dim_lengths.get(d) != n:
-            model.coords[d] = None
-        model.dim_lengths[d] = n
-    for d, values in coords.items():
-        if d not in new_lengths:
-            model.coords[d] = tuple(np.asarray(values).tolist())
-            model.dim_lengths[d] = len(values)

@@ -1,0 +1,162 @@
+"""The model's data: `DataStore` owns the current values of `pm.Data` containers and observed values (the
+arguments of every compiled program); `pm.Data` adds one and `pm.set_data` replaces values, with PyMC's checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxmc import config
+from jaxmc.graph import TensorVariable
+from jaxmc.model.context import modelcontext
+
+
+class DataStore:
+    """Values by key: a `pm.Data` container's name, or `observed_key(name)` for an observed variable's values.
+    `values()` is what compiled programs take as their data argument."""
+
+    def __init__(self):
+        self._values: dict[str, np.ndarray] = {}
+
+    def add(self, key: str, value: np.ndarray) -> None:
+        if key in self._values:
+            raise ValueError(f"data {key!r} is already in the model")
+        self._values[key] = value
+
+    def value(self, key: str) -> np.ndarray:
+        return self._values[key]
+
+    def values(self) -> dict[str, np.ndarray]:
+        """Current values of every data argument, by key (a copy of the mapping; the arrays are shared)."""
+        return dict(self._values)
+
+    def replace(self, new: dict[str, np.ndarray]) -> None:
+        """New values for existing keys (checked by `set_data` before)."""
+        unknown = [k for k in new if k not in self._values]
+        if unknown:
+            raise KeyError(f"no data {unknown} in the model")
+        self._values.update(new)
+
+
+def observed_key(name: str) -> str:
+    """The data key of the observed values of variable `name`."""
+    return f"{name}__observed_values"
+
+
+def as_data_array(name, value) -> np.ndarray:
+    """A pm.Data value as a numpy array: floats as floatX, integers as intX; anything else is refused."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"Data {name!r} must be numeric, found dtype {arr.dtype}")
+    if arr.dtype.kind == "f":
+        arr = arr.astype(config.floatX())
+    elif arr.dtype.kind in "iu":
+        arr = arr.astype(config.intX())
+    return arr
+
+
+def Data(name: str, value, *, dims=None, coords=None, model=None, **kwargs) -> TensorVariable:
+    """A data container whose value can change with `pm.set_data` (it is an argument of compiled code)."""
+    kwargs.pop("mutable", None)
+    kwargs.pop("infer_dims_and_coords", None)
+    if kwargs:
+        raise TypeError(f"pm.Data({name!r}): unknown keyword argument(s) {sorted(kwargs)}; "
+                        "accepted: value, dims, coords, model")
+    try:
+        model = modelcontext(model)
+    except TypeError:
+        raise TypeError(f"Data {name!r} was created outside a model: create it inside `with pm.Model():`") \
+            from None
+    if isinstance(dims, str):
+        dims = (dims,)
+    dims = tuple(dims) if dims is not None else None
+    if coords:
+        model.add_coords(coords)
+    arr = as_data_array(name, value)
+    if dims is not None:
+        if len(dims) != arr.ndim:
+            raise ValueError(f"Data {name!r}: dims {dims} have {len(dims)} entries but the value has "
+                             f"{arr.ndim} dimensions (shape {arr.shape}). Give one dim name per axis.")
+        # pandas index/columns become coords for dims that have none yet
+        labels = []
+        if hasattr(value, "index"):
+            labels.append(value.index)
+        if hasattr(value, "columns"):
+            labels.append(value.columns)
+        for d, lab in zip(dims, labels):
+            if d is not None and model.coords.get(d) is None and d not in model.dim_lengths:
+                model.add_coord(d, lab)
+        for d, n in zip(dims, arr.shape):
+            if d is not None and d in model.dim_lengths and model.dim_lengths[d] != n:
+                raise ValueError(f"Data {name!r}: dim {d!r} has length {model.dim_lengths[d]} in the model's "
+                                 f"coords but the value's axis has length {n} (value shape {arr.shape})")
+    return model.register_data(name, arr, dims)
+
+
+def set_data(new_data: dict, model=None, *, coords=None):
+    """Replace data values (PyMC's checks: a changed dim length needs new coords when it had coords)."""
+    model = modelcontext(model)
+    coords = dict(coords or {})
+    for k, v in coords.items():
+        if hasattr(v, "to_numpy"):
+            coords[k] = v.to_numpy()
+    new_lengths: dict[str, int] = {}
+    prepared = {}
+    for name, value in new_data.items():
+        node = model.named_vars.get(name)
+        if node is None or node.kind != "data":
+            known = [n.name for n in model.data_vars]
+            raise KeyError(f"set_data: {name!r} is not a pm.Data variable of the model; data: {known}")
+        old = model.data.value(name)
+        arr = as_data_array(name, value)
+        if old.dtype.kind in "iu" and arr.dtype.kind == "f":
+            if not np.all(np.mod(arr, 1) == 0):
+                raise TypeError(f"set_data: {name!r} holds integers; new values are not integers")
+            arr = arr.astype(old.dtype)
+        elif old.dtype.kind == "f":
+            arr = arr.astype(old.dtype)
+        if arr.ndim != old.ndim:
+            raise ValueError(f"set_data: {name!r} has {old.ndim} dimensions, new value has {arr.ndim} "
+                             f"(shape {arr.shape})")
+        for axis, d in enumerate(node.dims or ()):
+            if d is None:
+                continue
+            n = arr.shape[axis]
+            if d in new_lengths and new_lengths[d] != n:
+                raise ValueError(f"set_data: dim {d!r} gets length {new_lengths[d]} from one variable and "
+                                 f"{n} from {name!r}")
+            new_lengths[d] = n
+        prepared[name] = arr
+    for d, n in new_lengths.items():
+        old_n = model.dim_lengths.get(d)
+        if d in coords:
+            if len(coords[d]) != n:
+                raise ValueError(f"set_data: coords for dim {d!r} have {len(coords[d])} values but the new "
+                                 f"data have length {n} along it")
+        elif old_n != n and model.coords.get(d) is not None:
+            raise ValueError(
+                f"set_data: dim {d!r} changes length from {old_n} to {n}, but it has coordinate values; "
+                f"pass new ones: pm.set_data(..., coords={{{d!r}: new_values}})"
+            )
+    # every other data variable on a resized dim must be resized in the same call
+    for node in model.data_vars:
+        if node.name in prepared or not node.dims:
+            continue
+        for axis, d in enumerate(node.dims):
+            if d in new_lengths and model.data.value(node.name).shape[axis] != new_lengths[d]:
+                raise ValueError(
+                    f"set_data: dim {d!r} now has length {new_lengths[d]} but data {node.name!r} still has "
+                    f"length {model.data.value(node.name).shape[axis]} along it; set it in the same call"
+                )
+    model.data.replace(prepared)
+    for d, n in new_lengths.items():
+        if d in coords:
+            model.coords[d] = tuple(np.asarray(coords[d]).tolist())
+        elif model.dim_lengths.get(d) != n:
+            model.coords[d] = None
+        model.dim_lengths[d] = n
+    for d, values in coords.items():
+        if d not in new_lengths:
+            model.coords[d] = tuple(np.asarray(values).tolist())
+            model.dim_lengths[d] = len(values)

@@ -1,0 +1,38 @@
+"""Named expressions of a model: `pm.Deterministic` (recorded in the posterior) and `pm.Potential` (an extra
+term of the log density)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxmc.graph import TensorVariable
+from jaxmc.model.context import modelcontext
+
+
+def Deterministic(name: str, var, dims=None, model=None) -> TensorVariable:
+    """A named function of other variables, recorded in the posterior."""
+    node, dims = _named_node(var, dims)
+    return modelcontext(model).add_deterministic(node, name, dims)
+
+
+def Potential(name: str, var, dims=None, model=None) -> TensorVariable:
+    """An extra additive term of the model log density."""
+    node, dims = _named_node(var, dims)
+    return modelcontext(model).add_potential(node, name, dims)
+
+
+def _identity(x):
+    return x
+
+
+def _named_node(var, dims):
+    """A node of its own for a Deterministic or Potential (identity over an expression, or a constant)."""
+    if isinstance(dims, str):
+        dims = (dims,)
+    if isinstance(var, TensorVariable):
+        node = TensorVariable(_identity, [var], var.aval, kind="det")
+    else:
+        const = jnp.asarray(var)
+        node = TensorVariable(lambda: const, [], jax.ShapeDtypeStruct(const.shape, const.dtype), kind="det")
+    return node, (tuple(dims) if dims else None)
