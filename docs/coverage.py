@@ -25,7 +25,7 @@ NOTES = {
     "Discrete": "base class",
     "Distribution": "base class",
     "SymbolicRandomVariable": "base-class name only: jaxmc's wrappers subclass Distribution (no PyTensor graphs)",
-    "DensityDist": "alias of CustomDist, as in PyMC 5",
+    "DensityDist": "deprecated subclass of CustomDist (FutureWarning), as in PyMC 6",
     "CustomDist": "logp/logcdf/random/support_point functions, or dist= graphs (see below for derived logp)",
     "Simulator": "ABC pseudo-likelihood on the host (no gradient); PyMC samples it with sample_smc, which jaxmc "
                  "lacks; draws work",
@@ -36,7 +36,7 @@ NOTES = {
     "EulerMaruyama": "sde_fn receives JAX arrays (use pm.math / jax.numpy)",
     "PolyaGamma": "series density (PyMC calls the polyagamma package)",
     "ChiSquared": "a Gamma, as in PyMC",
-    "WishartBartlett": "function returning a Deterministic, as in PyMC",
+    "WishartBartlett": "deprecated shim over Wishart, as in PyMC 6",
 }
 
 START, END = "<!-- coverage:start -->", "<!-- coverage:end -->"

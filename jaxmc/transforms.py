@@ -7,13 +7,16 @@ Every method receives the distribution's parameter values after the value (for b
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
-    "Transform", "Chain", "CholeskyCovPacked", "Interval", "ZeroSumTransform", "Ordered",
-    "circular", "log", "log_exp_m1", "logodds", "ordered", "simplex", "sum_to_1",
+    "Transform", "Chain", "CholeskyCorrTransform", "CholeskyCovPacked", "CholeskyCovTransform", "Interval",
+    "ZeroSumTransform", "Ordered", "circular", "log", "log_exp_m1", "logodds", "ordered", "simplex",
+    "sum_to_1",  # noqa: F822 (module __getattr__: deprecated)
 ]
 
 
@@ -269,7 +272,7 @@ class ZeroSumTransform(Transform):
 
     def __init__(self, zerosum_axes):
         self.zerosum_axes = tuple(int(a) for a in zerosum_axes)
-        self.ndim_supp = 0
+        self.ndim_supp = len(self.zerosum_axes)
 
     @staticmethod
     def _extend(array, axis):
@@ -327,6 +330,97 @@ class CholeskyCovPacked(Transform):
         return jnp.sum(value[..., self.diag_idxs], axis=-1)
 
 
+def _spiral_positions(n):
+    """(rows, cols) of the strictly lower triangle of an n x n matrix in the order in which PyMC's
+    CholeskyCorrTransform fills it from the unconstrained vector (TensorFlow Probability's spiral fill)."""
+    k = n - 1
+    m = k * (k + 1) // 2
+    idx = np.arange(m)
+    filled = np.tril(np.concatenate([idx[k:], idx[::-1]]).reshape(k, k) + 1) - 1  # -1 off the triangle
+    rows, cols = np.tril_indices(k)
+    order = filled[rows, cols]
+    pos_rows, pos_cols = np.empty(m, int), np.empty(m, int)
+    pos_rows[order], pos_cols[order] = rows + 1, cols
+    return pos_rows, pos_cols
+
+
+class CholeskyCorrTransform(Transform):
+    """Cholesky factor L of an n x n correlation matrix (lower triangular, unit rows) <-> R^(n(n-1)/2).
+
+    Backward puts the unconstrained entries below the unit diagonal (PyMC's spiral order) and normalizes
+    each row; the density is over the strictly lower entries of L."""
+
+    name = "cholesky_corr"
+    ndim_supp = 1
+
+    def __init__(self, n, upper=False):
+        if upper:
+            raise NotImplementedError("CholeskyCorrTransform: only the lower-triangular factor is supported")
+        self.n = int(n)
+        self.upper = False
+        self._rows, self._cols = _spiral_positions(self.n)
+
+    def forward(self, value, *inputs):
+        d = jnp.diagonal(value, axis1=-2, axis2=-1)
+        return value[..., self._rows, self._cols] / d[..., self._rows]
+
+    def backward(self, value, *inputs):
+        n = self.n
+        eye = jnp.eye(n, dtype=value.dtype)
+        U = jnp.broadcast_to(eye, (*value.shape[:-1], n, n)).at[..., self._rows, self._cols].set(value)
+        return U / jnp.linalg.norm(U, axis=-1, keepdims=True)
+
+    def log_jac_det(self, value, *inputs):
+        n = self.n
+        U_norm2 = jnp.ones((*value.shape[:-1], n), value.dtype).at[..., self._rows].add(value**2)
+        # log L_kk = -log |row k|; the map onto row k's k free entries has |det| = L_kk^(k + 2)
+        return jnp.sum(-0.5 * jnp.arange(2, n + 2, dtype=value.dtype) * jnp.log(U_norm2), axis=-1)
+
+    def unconstrained_shape(self, shape):
+        return (*shape[:-2], self.n * (self.n - 1) // 2)
+
+    def __repr__(self):
+        return f"CholeskyCorrTransform(n={self.n})"
+
+
+class CholeskyCovTransform(Transform):
+    """Symmetric positive-definite n x n matrices X = L L^T <-> R^(n(n+1)/2): the lower triangle of L packed
+    by rows, with the log of its diagonal."""
+
+    name = "cholesky-cov"
+    ndim_supp = 1
+
+    def __init__(self, n):
+        self.n = int(n)
+        self.diag_idxs = np.cumsum(np.arange(1, self.n + 1)) - 1
+        self.tril_idxs = np.tril_indices(self.n)
+
+    def _chol(self, value):
+        flat = value.at[..., self.diag_idxs].set(jnp.exp(value[..., self.diag_idxs]))
+        L = jnp.zeros((*value.shape[:-1], self.n, self.n), value.dtype)
+        return L.at[..., self.tril_idxs[0], self.tril_idxs[1]].set(flat)
+
+    def forward(self, value, *inputs):
+        L = jax.lax.linalg.cholesky(value, symmetrize_input=False)
+        flat = L[..., self.tril_idxs[0], self.tril_idxs[1]]
+        return flat.at[..., self.diag_idxs].set(jnp.log(flat[..., self.diag_idxs]))
+
+    def backward(self, value, *inputs):
+        L = self._chol(value)
+        return L @ jnp.swapaxes(L, -1, -2)
+
+    def log_jac_det(self, value, *inputs):
+        n = self.n
+        coeffs = jnp.arange(n + 1, 1, -1).astype(value.dtype)
+        return n * np.log(2.0) + jnp.sum(coeffs * value[..., self.diag_idxs], axis=-1)
+
+    def unconstrained_shape(self, shape):
+        return (*shape[:-2], self.n * (self.n + 1) // 2)
+
+    def __repr__(self):
+        return f"CholeskyCovTransform(n={self.n})"
+
+
 class Chain(Transform):
     """Apply transforms in order (forward); backward runs them in reverse."""
 
@@ -369,8 +463,16 @@ log = LogTransform()
 log_exp_m1 = LogExpM1()
 logodds = LogOddsTransform()
 simplex = SimplexTransform()
-sum_to_1 = SumTo1()
+_sum_to_1 = SumTo1()
 ordered = Ordered()
 circular = CircularTransform()
 univariate_ordered = ordered
 multivariate_ordered = ordered
+
+
+def __getattr__(name):
+    if name == "sum_to_1":
+        warnings.warn("The sum_to_1 transform is deprecated and will be removed in a future release. "
+                      "Use the simplex transform instead.", FutureWarning, stacklevel=2)
+        return _sum_to_1
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jaxmc import transforms as tr
-from tests.helpers import check_transform
+from tests.helpers import PYMC6, check_transform
 
 pymc = pytest.importorskip("pymc")
 ptr = pymc.distributions.transforms
@@ -67,7 +67,7 @@ CASES = [
      "first"),
     ("simplex", tr.simplex, ptr.simplex, _simplex(4), (), "first"),
     ("simplex-batched", tr.simplex, ptr.simplex, _simplex(2, 3), (), "first"),
-    ("sum_to_1", tr.sum_to_1, ptr.sum_to_1, _simplex(5), (), "first"),
+    ("sum_to_1", tr.SumTo1(), ptr.SumTo1(), _simplex(5), (), "first"),
     ("ordered", tr.ordered, ptr.ordered, np.sort(rng.normal(size=5)), (), "first"),
     ("ordered-batched", tr.ordered, ptr.ordered, np.sort(rng.normal(size=(2, 4)), -1), (), "first"),
     ("ordered-positive", tr.Ordered(positive=True), ptr.Ordered(positive=True),
@@ -180,3 +180,110 @@ def test_transforms_grad_and_jit():
     t = tr.Chain([tr.log, tr.ordered])
     y = jnp.array([0.1, -0.5, 0.3])
     np.testing.assert_allclose(jax.jit(t.log_jac_det)(y), t.log_jac_det(y), rtol=1e-12)
+
+
+def test_sum_to_1_is_deprecated():
+    """PyMC 6 deprecates the `sum_to_1` instance (FutureWarning on access); the SumTo1 class stays."""
+    with pytest.warns(FutureWarning, match="sum_to_1 transform is deprecated"):
+        t = tr.sum_to_1
+    assert isinstance(t, tr.SumTo1)
+    if PYMC6:
+        with pytest.warns(FutureWarning, match="sum_to_1 transform is deprecated"):
+            ptr.sum_to_1
+
+
+def test_zerosum_ndim_supp():
+    assert tr.ZeroSumTransform([-1]).ndim_supp == 1 and tr.ZeroSumTransform([-2, -1]).ndim_supp == 2
+    if PYMC6:
+        assert ptr.ZeroSumTransform([-2, -1]).ndim_supp == 2
+
+
+def _corr_chol(n, batch=()):
+    A = rng.normal(size=(*batch, n, n + 2))
+    C = A @ np.swapaxes(A, -1, -2)
+    d = 1 / np.sqrt(np.einsum("...ii->...i", C))
+    return np.linalg.cholesky(d[..., :, None] * C * d[..., None, :])
+
+
+def _spd(n, batch=()):
+    A = rng.normal(size=(*batch, n, n))
+    return A @ np.swapaxes(A, -1, -2) + np.eye(n)
+
+
+#: PyMC 6's CholeskyCorrTransform(4) and CholeskyCovTransform(3): backward and log_jac_det at Y6
+Y6 = np.array([0.3, -1.2, 0.7, 2.0, -0.4, 0.1])
+CORR_BACKWARD_PYMC6 = np.array([
+    [1.0, 0.0, 0.0, 0.0],
+    [0.8944271909999159, 0.4472135954999579, 0.0, 0.0],
+    [0.09245003270420488, -0.3698001308168195, 0.9245003270420487, 0.0],
+    [0.4028047363539052, -0.6905224051781231, 0.17263060129453078, 0.575435337648436]])
+CORR_LDJ_PYMC6 = -5.491306444737425
+COV_BACKWARD_PYMC6 = np.array([
+    [1.822118800390509, -1.6198305690912038, 2.6997176151520064],
+    [-1.6198305690912038, 5.495199966844675, -3.2055010829881905],
+    [2.6997176151520064, -3.2055010829881905, 5.38140275816017]])
+COV_LDJ_PYMC6 = 5.579441547393799  # PyMC's n log 2 term uses a float32 log 2 (off by n * 4.8e-9)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_cholesky_corr_transform(n):
+    """PyMC 6's LKJCorr transform: R^(n(n-1)/2) -> Cholesky factors of correlation matrices; log|det J| is over
+    the entries below the diagonal (jax.jacobian), and forward/backward/log_jac_det equal PyMC 6's."""
+    t = tr.CholeskyCorrTransform(n)
+    m = n * (n - 1) // 2
+    L = _corr_chol(n, (3,))
+    y = t.forward(jnp.asarray(L))
+    assert y.shape == (3, m) and t.unconstrained_shape((3, n, n)) == (3, m)
+    np.testing.assert_allclose(np.asarray(t.backward(y)), L, atol=1e-12)
+    below = np.tril_indices(n, -1)
+    for row in np.asarray(y):
+        jac = jax.jacobian(lambda v: t.backward(v)[below])(jnp.asarray(row))
+        np.testing.assert_allclose(float(t.log_jac_det(jnp.asarray(row))), float(jnp.linalg.slogdet(jac)[1]),
+                                   rtol=1e-10, atol=1e-12)
+    assert t.log_jac_det(y).shape == (3,)
+    g = jax.grad(lambda v: jnp.sum(t.backward(v)) + jnp.sum(t.log_jac_det(v)))(y)
+    assert np.all(np.isfinite(np.asarray(g)))
+    if PYMC6:
+        import pytensor.tensor as pt
+
+        p = ptr.CholeskyCorrTransform(n)
+        yv = np.asarray(y)
+        np.testing.assert_allclose(p.forward(pt.as_tensor(L)).eval(), yv, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.backward(pt.as_tensor(yv)).eval(), L, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.log_jac_det(pt.as_tensor(yv)).eval(), np.asarray(t.log_jac_det(y)),
+                                   rtol=1e-10)
+    if n == 4:
+        np.testing.assert_allclose(np.asarray(t.backward(jnp.asarray(Y6))), CORR_BACKWARD_PYMC6, rtol=1e-12,
+                                   atol=1e-15)
+        np.testing.assert_allclose(float(t.log_jac_det(jnp.asarray(Y6))), CORR_LDJ_PYMC6, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_cholesky_cov_transform(n):
+    """PyMC 6's Wishart transform: R^(n(n+1)/2) (Cholesky factor by rows, log diagonal) -> SPD matrices;
+    log|det J| is over the lower triangle (jax.jacobian), and the maps equal PyMC 6's."""
+    t = tr.CholeskyCovTransform(n)
+    m = n * (n + 1) // 2
+    X = _spd(n, (2,))
+    y = t.forward(jnp.asarray(X))
+    assert y.shape == (2, m) and t.unconstrained_shape((2, n, n)) == (2, m)
+    np.testing.assert_allclose(np.asarray(t.backward(y)), X, rtol=1e-10)
+    lower = np.tril_indices(n)
+    for row in np.asarray(y):
+        jac = jax.jacobian(lambda v: t.backward(v)[lower])(jnp.asarray(row))
+        np.testing.assert_allclose(float(t.log_jac_det(jnp.asarray(row))), float(jnp.linalg.slogdet(jac)[1]),
+                                   rtol=1e-10)
+    # forward reads the lower triangle only
+    np.testing.assert_allclose(np.asarray(t.forward(jnp.asarray(np.tril(X[0])))), np.asarray(y[0]), rtol=1e-10)
+    if PYMC6:
+        import pytensor.tensor as pt
+
+        p = ptr.CholeskyCovTransform(n)
+        yv = np.asarray(y)
+        np.testing.assert_allclose(p.forward(pt.as_tensor(X)).eval(), yv, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.backward(pt.as_tensor(yv)).eval(), X, rtol=1e-10)
+        np.testing.assert_allclose(p.log_jac_det(pt.as_tensor(yv)).eval(), np.asarray(t.log_jac_det(y)),
+                                   rtol=1e-8)
+    if n == 3:
+        np.testing.assert_allclose(np.asarray(t.backward(jnp.asarray(Y6))), COV_BACKWARD_PYMC6, rtol=1e-12)
+        np.testing.assert_allclose(float(t.log_jac_det(jnp.asarray(Y6))), COV_LDJ_PYMC6, rtol=1e-8)

@@ -546,12 +546,8 @@ class SkewStudentT(Continuous):
         return mu + sigma * t
 
     def support_point(self, a, b, mu, sigma, size):
-        a, b, mu, _ = jnp.broadcast_arrays(a, b, mu, sigma)
-        ok = (a > 0.5) & (b > 0.5)
-        a_s, b_s = jnp.where(ok, a, 1.0), jnp.where(ok, b, 1.0)
-        et = mu + (a_s - b_s) * jnp.sqrt(a_s + b_s) * jnp.exp(
-            jsp.gammaln(a_s - 0.5) + jsp.gammaln(b_s - 0.5) - jsp.gammaln(a_s) - jsp.gammaln(b_s)) / 2.0
-        return _full(jnp.where(ok, et, mu), size)
+        # mu, as PyMC 6 (the mean is infinite or undefined for a or b <= 1/2)
+        return _full(jnp.broadcast_arrays(a, b, mu, sigma)[2], size)
 
     def check_params(self, a, b, mu, sigma):
         return [(a > 0, "a > 0"), (b > 0, "b > 0"), (sigma > 0, "sigma > 0")]
@@ -883,11 +879,8 @@ class Rice(Continuous):
         return sigma * jnp.hypot(b + z1, z2)
 
     def support_point(self, b, sigma, size):
-        # mean sigma sqrt(pi/2) L_{1/2}(-b^2/2), with the exponential scaling folded into i0e/i1e
-        # (PyMC's formula passes b where it means nu = b * sigma)
-        t = b**2 / 4.0
-        mean = sigma * (PI / 2.0) ** 0.5 * ((1.0 + 2.0 * t) * jsp.i0e(t) + 2.0 * t * jsp.i1e(t))
-        return _full(mean, size)
+        # PyMC 6: max(b, 1) * sigma, near the mode and inside the support
+        return _full(jnp.maximum(b, 1.0) * sigma, size)
 
     def in_support(self, value, b, sigma):
         return value > 0

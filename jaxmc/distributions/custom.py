@@ -1,5 +1,5 @@
-"""`pm.CustomDist` (and its alias `DensityDist`), and the helpers that every distribution built from other
-distributions uses (Mixture, Censored, Truncated, the time series).
+"""`pm.CustomDist` (and its deprecated alias `DensityDist`), and the helpers that every distribution built
+from other distributions uses (Mixture, Censored, Truncated, the time series).
 
 Distributions built from others
 -------------------------------
@@ -275,9 +275,9 @@ class _ModelAccessBlocked:
     access there too): named variables cannot be created by mistake."""
 
     def __enter__(self):
-        from jaxmc import model as _model
+        from jaxmc.model.context import model_stack
 
-        self.models = _model._models()
+        self.models = model_stack()
         self.saved = list(self.models)
         self.models.clear()
 
@@ -460,13 +460,13 @@ class _CustomSymbolicDist(Distribution):
 
     # ---------------------------------------------------------------- methods
     def random(self, key, *params, size):
-        from jaxmc.forward import ancestral_sample
+        from jaxmc.graph.ancestral import ancestral_sample
 
         out, holders = self._graph_for_size(size)
         return ancestral_sample([out], key, self._env(holders, params))[0]
 
     def support_point(self, *params, size):
-        from jaxmc.forward import rv_ancestors, rv_shape
+        from jaxmc.graph.ancestral import rv_ancestors, rv_shape
         from jaxmc.graph import evaluate
 
         size = tuple(size)
@@ -565,7 +565,7 @@ def _inverse(fn, args, pos, y):
 
 def derived_logp(out, value, env, name="CustomDist"):
     """Log density of `out` (a graph of `.dist()` variables) at `value`, given values of its parameters."""
-    from jaxmc.forward import rv_ancestors
+    from jaxmc.graph.ancestral import rv_ancestors
     from jaxmc.graph import evaluate, toposort
 
     rvs = rv_ancestors([out])
@@ -725,8 +725,17 @@ class CustomDist:
         return isinstance(out, TensorVariable)
 
 
-#: PyMC 5 keeps `DensityDist` as a plain alias of `CustomDist` (no warning).
-DensityDist = CustomDist
+class DensityDist(CustomDist):
+    """Deprecated alias of `CustomDist` (as in PyMC 6: a FutureWarning on use)."""
+
+    def __new__(cls, *args, **kwargs):
+        warnings.warn("DensityDist has been deprecated, use CustomDist instead.", FutureWarning, stacklevel=2)
+        return super().__new__(cls, *args, **kwargs)
+
+    @classmethod
+    def dist(cls, *args, **kwargs):
+        warnings.warn("DensityDist has been deprecated, use CustomDist instead.", FutureWarning, stacklevel=2)
+        return super().dist(*args, **kwargs)
 
 
 # ====================================================================== Simulator

@@ -575,9 +575,12 @@ class NegativeBinomial(Discrete):
         return _is_int(value) & (value >= 0)
 
     def check_params(self, a, b):
-        mu, alpha, _, _ = self._mu_alpha(a, b)
-        ok = jnp.where(alpha > 1e10, mu >= 0, (mu > 0) & (alpha > 0))
-        return [(ok, "mu > 0, alpha > 0")]
+        # PyMC 6 checks 0 <= p <= 1 and n > 0 (mu = 0 is p = 1, a point mass at 0)
+        if self.mu_param:
+            ok = (a >= 0) & (b > 0)
+        else:
+            ok = (a > 0) & (b >= 0) & (b <= 1)
+        return [(ok, "0 <= p <= 1, n > 0")]
 
 
 class Geometric(Discrete):
@@ -859,7 +862,8 @@ def _ordered_logcdf(value, z, log_f):
 def _ordered_new(cls, name, args, compute_p, kwargs):
     """PyMC's OrderedLogistic/OrderedProbit constructor: the Deterministic `<name>_probs` (created first,
     as in PyMC), then the variable itself."""
-    from jaxmc.model import Deterministic, modelcontext
+    from jaxmc.model.context import modelcontext
+    from jaxmc.model.named import Deterministic
 
     model = kwargs.get("model")
     if compute_p and isinstance(name, str):

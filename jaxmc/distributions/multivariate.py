@@ -161,16 +161,6 @@ def _logpow(x, m):
     return jnp.where(x == 0, jnp.where(m == 0, 0.0, -jnp.inf), m * jnp.log(safe))
 
 
-def _safe_cholesky(m):
-    """(cholesky factor with the identity where m is not positive definite, positive-definite flag)."""
-    L = jnp.linalg.cholesky(m)
-    d = _diag(L)
-    ok = jnp.all(jnp.isfinite(d) & (d > 0), axis=-1)
-    eye = jnp.broadcast_to(jnp.eye(m.shape[-1], dtype=L.dtype), L.shape)
-    L = jnp.where(ok[..., None, None], L, eye)
-    return L, ok
-
-
 def _chol_check(L):
     d = _diag(L)
     return jnp.all(jnp.isfinite(d) & (d != 0), axis=-1)
@@ -221,17 +211,19 @@ def _mvn_noise(key, L, precision, size):
 
 
 def _lkj_normalizing_constant(eta, n):
-    """PyMC's _lkj_normalizing_constant (its eta == 1 branch equals this general form)."""
+    """Log normalizing constant of the LKJ(eta) density over n x n correlation matrices (PyMC 6's
+    `_lkj_normalizing_constant`)."""
     eta = jnp.asarray(eta)
     k = jnp.arange(1, n)
-    out = -(n - 1) * jsp.gammaln(eta + 0.5 * (n - 1))
+    out = (n - 1) * jsp.gammaln(eta + 0.5 * (n - 1))
     if n > 1:
-        out = out + jnp.sum(0.5 * k * np.log(np.pi) + jsp.gammaln(eta[..., None] + 0.5 * (n - 1 - k)), -1)
+        out = out - jnp.sum(0.5 * k * np.log(np.pi) + jsp.gammaln(eta[..., None] + 0.5 * (n - 1 - k)), -1)
     return out
 
 
-def _random_corr_matrix(key, n, eta, batch):
-    """Random LKJ(eta) correlation matrices of shape batch + (n, n) (PyMC's / rethinking's algorithm)."""
+def _random_corr_chol(key, n, eta, batch):
+    """Lower Cholesky factors of random LKJ(eta) correlation matrices, shape batch + (n, n) (PyMC's /
+    rethinking's onion algorithm)."""
     eta = jnp.broadcast_to(jnp.asarray(eta, dtype=config.floatX()), batch)
     P = jnp.broadcast_to(jnp.eye(n, dtype=eta.dtype), (*batch, n, n))
     if n == 1:
@@ -249,25 +241,12 @@ def _random_corr_matrix(key, n, eta, batch):
         z = z / jnp.sqrt(jnp.sum(z * z, -1, keepdims=True))
         P = P.at[..., 0:mp1, mp1].set(jnp.sqrt(y)[..., None] * z)
         P = P.at[..., mp1, mp1].set(jnp.sqrt(1.0 - y))
-    return jnp.einsum("...ji,...jk->...ik", P, P)
+    return _swap(P)  # P^T P is the correlation matrix
 
 
 def _multigammaln(a, p):
     j = jnp.arange(1, p + 1)
     return p * (p - 1) / 4.0 * np.log(np.pi) + jnp.sum(jsp.gammaln(a[..., None] + (1.0 - j) / 2.0), -1)
-
-
-class MultivariateIntervalTransform(transforms.Interval):
-    """Interval transform whose Jacobian term is summed over the last axis (PyMC's, used by LKJCorr)."""
-
-    name = "interval"
-    ndim_supp = 1
-
-    def log_jac_det(self, value, *inputs):
-        return jnp.sum(super().log_jac_det(value, *inputs), axis=-1)
-
-    def __repr__(self):
-        return "MultivariateIntervalTransform()"
 
 
 # ---------------------------------------------------------------------------------------------- MvNormal
@@ -557,7 +536,7 @@ class OrderedMultinomial(Multinomial):
     def __new__(cls, name, *args, compute_p=True, **kwargs):
         out = Distribution.__new__(cls, name, *args, **kwargs)
         if compute_p:
-            from jaxmc.model import Deterministic
+            from jaxmc.model.named import Deterministic
 
             p = out.owner.params[-1]
             dims = kwargs.get("dims")
@@ -693,7 +672,7 @@ class LKJCholeskyCov(Continuous):
             return packed
         chol, corr, stds = cls.helper_deterministics(n, packed)
         if store_in_trace:
-            from jaxmc.model import Deterministic
+            from jaxmc.model.named import Deterministic
 
             corr = Deterministic(f"{name}_corr", corr)
             stds = Deterministic(f"{name}_stds", stds)
@@ -775,10 +754,9 @@ class LKJCholeskyCov(Continuous):
         batch = size[:-1]
         k1, k2 = jax.random.split(key)
         sd = self._sd.random(k1, *sd_params, size=(*batch, n))
-        C = _random_corr_matrix(k2, n, eta, batch)
-        C = C * sd[..., :, None] * sd[..., None, :]
+        L = sd[..., :, None] * _random_corr_chol(k2, n, eta, batch)
         idx = np.tril_indices(n)
-        return jnp.linalg.cholesky(C)[..., idx[0], idx[1]]
+        return L[..., idx[0], idx[1]]
 
     def support_point(self, eta, *params, size):
         n = self._n
@@ -789,166 +767,149 @@ class LKJCholeskyCov(Continuous):
         return transforms.CholeskyCovPacked(self._n)
 
 
-def _vec_to_corr(n, vec):
-    iu = np.triu_indices(n, 1)
-    tri = jnp.zeros((*vec.shape[:-1], n, n), vec.dtype).at[..., iu[0], iu[1]].set(vec)
-    return tri + _swap(tri) + jnp.eye(n, dtype=vec.dtype)
-
-
 class LKJCorr(Continuous):
-    r"""LKJCorr(n, eta, return_matrix=False): the n(n-1)/2 upper-triangular entries of an LKJ(eta) correlation
-    matrix (value variable `<name>_interval__`); return_matrix=True returns the full matrix."""
+    r"""LKJCorr(n, eta): the lower Cholesky factor L (n x n) of a correlation matrix R = L L^T that follows
+    LKJ(eta), as in PyMC 6. The value variable is `<name>_cholesky_corr__` (n(n-1)/2 entries)."""
 
     param_names = ("eta",)
-    ndim_supp = 1
+    ndim_supp = 2
     ndims_params = (0,)
     _n = None
 
-    def __new__(cls, name, n, eta, *, return_matrix=False, **kwargs):
-        c_vec = Distribution.__new__(cls, name, n=n, eta=eta, **kwargs)
-        if not return_matrix:
-            return c_vec
-        return cls.vec_to_corr_mat(c_vec, n)
+    def __new__(cls, name, n, eta, **kwargs):
+        return Distribution.__new__(cls, name, n=n, eta=eta, **kwargs)
 
     @classmethod
-    def dist(cls, n, eta, *, return_matrix=False, **kwargs):
+    def dist(cls, n, eta, **kwargs):
+        if "return_matrix" in kwargs:
+            raise TypeError("LKJCorr got an unexpected keyword argument 'return_matrix': LKJCorr returns the "
+                            "Cholesky factor L of the correlation matrix (the matrix is L @ L.T)")
         n = _static_int(n, "LKJCorr: n")
-        c_vec = _build(_specialize(cls, _n=n), [eta], **kwargs)
-        if not return_matrix:
-            return c_vec
-        return cls.vec_to_corr_mat(c_vec, n)
-
-    @classmethod
-    def vec_to_corr_mat(cls, vec, n):
-        return apply(_vec_to_corr, _static_int(n, "n"), vec)
+        return _build(_specialize(cls, _n=n), [eta], **kwargs)
 
     def _supp_shape(self, eta):
-        return (self._n * (self._n - 1) // 2,)
+        return (self._n, self._n)
 
     def logp(self, value, eta):
         n = self._n
-        C = _vec_to_corr(n, value)
-        L, _ = _safe_cholesky(C)
-        logdet = 2.0 * jnp.sum(jnp.log(_diag(L)), -1)
-        return _lkj_normalizing_constant(eta, n) + (eta - 1.0) * logdet
+        log_diag = jnp.log(_diag(value))
+        # the Jacobian of L -> L L^T contributes n - i (one-based i) to the exponent of L_ii
+        exponents = 2.0 * jnp.asarray(eta)[..., None] - 2.0 + n - jnp.arange(1, n + 1)
+        return _lkj_normalizing_constant(eta, n) + jnp.sum(exponents * log_diag, -1)
 
     def in_support(self, value, *params):
-        C = _vec_to_corr(self._n, value)
-        _, pd = _safe_cholesky(C)
-        return jnp.all((value >= -1) & (value <= 1), axis=-1) & pd
+        row_norms = jnp.sum(value**2, axis=-1)
+        unit = jnp.abs(row_norms - 1.0) <= 1e-8 + 1e-5  # PyMC's isclose(row_norms, 1)
+        return jnp.all(unit & (_diag(value) > 0), axis=-1)
 
     def check_params(self, eta):
         return [(eta > 0, "eta > 0")]
 
     def random(self, key, eta, size):
-        n = self._n
-        size = tuple(size)
-        C = _random_corr_matrix(key, n, eta, size[:-1])
-        iu = np.triu_indices(n, 1)
-        return C[..., iu[0], iu[1]]
+        return _random_corr_chol(key, self._n, eta, tuple(size)[:-2])
 
     def support_point(self, eta, size):
-        return jnp.zeros(size, config.floatX())
+        return jnp.broadcast_to(jnp.eye(self._n, dtype=config.floatX()), size)
 
     def default_transform(self):
-        return MultivariateIntervalTransform(-1.0, 1.0)
+        return transforms.CholeskyCorrTransform(self._n)
 
 
 # ---------------------------------------------------------------------------------------------- matrices
-class Wishart(Continuous):
-    r"""Wishart(nu, V) on p x p positive-definite matrices (PyMC warns: not usable for MCMC sampling;
-    use LKJCholeskyCov or LKJCorr)."""
+def _lower_cholesky(m):
+    """(Cholesky factor of the matrix whose lower triangle is that of m, with the identity where that is
+    not positive definite; positive-definite flag)."""
+    L = jax.lax.linalg.cholesky(m, symmetrize_input=False)
+    d = _diag(L)
+    ok = jnp.all(jnp.isfinite(d) & (d > 0), axis=-1)
+    eye = jnp.broadcast_to(jnp.eye(m.shape[-1], dtype=L.dtype), L.shape)
+    return jnp.where(ok[..., None, None], L, eye), ok
 
-    param_names = ("nu", "V")
+
+class Wishart(Continuous):
+    r"""Wishart(nu, V) or Wishart(nu, scale_chol=L) on p x p symmetric positive-definite matrices, with
+    V = L L^T. Stored parameters are (nu, scale_chol); the default transform is CholeskyCovTransform (value
+    variable `<name>_cholesky-cov__`), as in PyMC 6. The density reads the lower triangle of the value."""
+
+    param_names = ("nu", "scale_chol")
     ndim_supp = 2
     ndims_params = (0, 2)
     integer_params = ("nu",)
 
     @classmethod
-    def dist(cls, nu, V, *args, **kwargs):
-        warnings.warn(
-            "The Wishart distribution can currently not be used for MCMC sampling. The probability of "
-            "sampling a symmetric matrix is basically zero. Instead, please use LKJCholeskyCov or LKJCorr. "
-            "For more information on the issues surrounding the Wishart see here: "
-            "https://github.com/pymc-devs/pymc/issues/538.",
-            UserWarning, stacklevel=2,
-        )
-        return super().dist([nu, V], **kwargs)
+    def dist(cls, nu, V=None, *args, scale_chol=None, **kwargs):
+        if (V is None) == (scale_chol is None):
+            raise ValueError("Wishart requires exactly one of `V` or `scale_chol`.")
+        if scale_chol is None:
+            V = _arr(V)
+            if _ndim(V) < 2:
+                raise ValueError("Wishart `scale_chol` must have at least 2 dimensions")
+            scale_chol = apply(jnp.linalg.cholesky, V)
+        else:
+            scale_chol = _arr(scale_chol)
+            if _ndim(scale_chol) < 2:
+                raise ValueError("Wishart `scale_chol` must have at least 2 dimensions")
+        return super().dist([nu, scale_chol], *args, **kwargs)
 
-    def _supp_shape(self, nu, V):
-        return tuple(V.shape[-2:])
+    def _supp_shape(self, nu, scale_chol):
+        return tuple(scale_chol.shape[-2:])
 
-    def logp(self, X, nu, V):
-        p = V.shape[-1]
-        LX, _ = _safe_cholesky(X)
-        LV, _ = _safe_cholesky(V)
+    def logp(self, X, nu, scale_chol):
+        p = scale_chol.shape[-1]
+        LX, _ = _lower_cholesky(X)
         logdet_x = 2.0 * jnp.sum(jnp.log(_diag(LX)), -1)
-        logdet_v = 2.0 * jnp.sum(jnp.log(_diag(LV)), -1)
-        Z = _solve_lower_mat(LV, X)  # V^{-1} X = LV^{-T} LV^{-1} X; trace = sum(LV^{-1} X * LV^{-1})
-        Winv = _solve_lower_mat(LV, jnp.broadcast_to(jnp.eye(p, dtype=X.dtype), LV.shape))
-        tr = jnp.sum(Z * Winv, axis=(-2, -1))
+        logdet_v = 2.0 * jnp.sum(jnp.log(jnp.abs(_diag(scale_chol))), -1)
+        tr = jnp.sum(_solve_lower_mat(scale_chol, LX) ** 2, axis=(-2, -1))  # tr(V^-1 X) = |L_V^-1 L_X|_F^2
         nu = nu.astype(X.dtype)
         return ((nu - p - 1) * logdet_x - tr - nu * p * np.log(2.0) - nu * logdet_v
                 - 2 * _multigammaln(nu / 2.0, p)) / 2
 
     def in_support(self, X, *params):
-        _, pd = _safe_cholesky(X)
-        return pd & jnp.all(X == _swap(X), axis=(-2, -1))
+        return _lower_cholesky(X)[1]
 
-    def check_params(self, nu, V):
-        return [(nu > V.shape[-1] - 1, "nu > p - 1")]
+    def check_params(self, nu, scale_chol):
+        return [(nu > scale_chol.shape[-1] - 1, "nu > p - 1"), (_chol_check(scale_chol), "scale_chol")]
 
-    def random(self, key, nu, V, size):
+    def random(self, key, nu, scale_chol, size):
         size = tuple(size)
-        batch, p = size[:-2], V.shape[-1]
+        batch, p = size[:-2], scale_chol.shape[-1]
         k1, k2 = jax.random.split(key)
-        LV = jnp.broadcast_to(jnp.linalg.cholesky(V), (*batch, p, p))
-        df = jnp.broadcast_to(nu, batch).astype(V.dtype)[..., None] - jnp.arange(p)
-        c = jax.random.chisquare(k1, df, (*batch, p), dtype=V.dtype)
-        z = jnp.tril(jax.random.normal(k2, (*batch, p, p), dtype=V.dtype), -1)
-        A = z + jnp.sqrt(c)[..., None] * jnp.eye(p, dtype=V.dtype)
+        LV = jnp.broadcast_to(scale_chol, (*batch, p, p))
+        df = jnp.broadcast_to(nu, batch).astype(LV.dtype)[..., None] - jnp.arange(p)
+        c = jax.random.chisquare(k1, df, (*batch, p), dtype=LV.dtype)
+        z = jnp.tril(jax.random.normal(k2, (*batch, p, p), dtype=LV.dtype), -1)
+        A = z + jnp.sqrt(c)[..., None] * jnp.eye(p, dtype=LV.dtype)
         LA = LV @ A
         return LA @ _swap(LA)
 
-    def support_point(self, nu, V, size):
-        return jnp.broadcast_to(nu[..., None, None] * V, size)
+    def support_point(self, nu, scale_chol, size):
+        V = scale_chol @ _swap(scale_chol)
+        return jnp.broadcast_to(nu.astype(V.dtype)[..., None, None] * V, size)
+
+    def default_transform(self):
+        return transforms.CholeskyCovTransform(_shape(self.params[1])[-1])
 
 
 def WishartBartlett(name, S, nu, is_cholesky=False, return_cholesky=False, initval=None):
-    r"""Bartlett decomposition of the Wishart distribution, as PyMC's: adds `<name>_c` (ChiSquared) and
-    `<name>_z` (Normal) and returns the Deterministic `name`."""
-    from jaxmc.distributions import continuous
-    from jaxmc.model import Deterministic
+    r"""Deprecated (as in PyMC 6): `Wishart(name, nu, V=S)` (`scale_chol=S` when `is_cholesky`); with
+    `return_cholesky` the Wishart variable is `_<name>_wishart` and `name` is the Deterministic of its
+    Cholesky factor."""
+    from jaxmc.model.named import Deterministic
 
-    if not hasattr(continuous, "ChiSquared"):
-        raise NotImplementedError("WishartBartlett needs pm.ChiSquared")
-    import scipy.linalg
-
-    S = np.asarray(S, dtype=float)
-    L = S if is_cholesky else scipy.linalg.cholesky(S)  # upper factor, as in PyMC
-    diag_idx = np.diag_indices_from(S)
-    tril_idx = np.tril_indices_from(S, k=-1)
-    n_diag = len(diag_idx[0])
-    n_tril = len(tril_idx[0])
+    warnings.warn(
+        "WishartBartlett is deprecated and will be removed in a future release. Use pm.Wishart directly. For "
+        "`is_cholesky=True`, pass `scale_chol=S`. For `return_cholesky=True`, wrap pm.Wishart in "
+        "pt.linalg.cholesky as a Deterministic.",
+        FutureWarning, stacklevel=2,
+    )
     if initval is not None:
-        initval = np.dot(np.dot(np.linalg.inv(L), initval), np.linalg.inv(L.T))
-        initval = scipy.linalg.cholesky(initval, lower=True)
-        diag_testval = initval[diag_idx] ** 2
-        tril_testval = initval[tril_idx]
-    else:
-        diag_testval = None
-        tril_testval = None
-    c2 = continuous.ChiSquared(f"{name}_c", nu - np.arange(2, 2 + n_diag), shape=n_diag, initval=diag_testval)
-    z = continuous.Normal(f"{name}_z", 0.0, 1.0, shape=n_tril, initval=tril_testval)
-    p = S.shape[0]
-    Lc = jnp.asarray(L)
-
-    def build(c2v, zv):
-        A = jnp.zeros((p, p), c2v.dtype).at[diag_idx].set(jnp.sqrt(c2v)).at[tril_idx].set(zv)
-        LA = Lc @ A
-        return LA if return_cholesky else LA @ LA.T
-
-    return Deterministic(name, apply(build, c2, z))
+        raise NotImplementedError("`initval` is no longer supported in the WishartBartlett shim. Pass `initval` "
+                                  "(as an SPD matrix) to `pm.Wishart` directly.")
+    scale_kwargs = {"scale_chol": S} if is_cholesky else {"V": S}
+    if return_cholesky:
+        W = Wishart(f"_{name}_wishart", nu=nu, **scale_kwargs)
+        return Deterministic(name, apply(jnp.linalg.cholesky, W))
+    return Wishart(name, nu=nu, **scale_kwargs)
 
 
 class MatrixNormal(Continuous):

@@ -7,6 +7,7 @@ once (all PyMC outputs go into a single compiled function).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,7 +20,7 @@ import scipy.stats as st
 
 import jaxmc
 from jaxmc import config
-from tests.helpers import pymc_parity
+from tests.helpers import PYMC6, pymc_parity
 
 pymc = pytest.importorskip("pymc")
 
@@ -290,15 +291,15 @@ CASES = [
          lambda p: st.vonmises(p["kappa"], p["mu"]), pymc_logcdf=False, jaxmc_logcdf=False),
     Case("Wald", lambda pm, p: pm.Wald.dist(p["mu"], p["lam"]), lambda r: dict(mu=U(r, .3, 3), lam=U(r, .3, 5)),
          lambda r, p: positive(r) * p["mu"], lambda p: st.invgauss(p["mu"] / p["lam"], scale=p["lam"]),
-         pymc_logcdf=False),  # PyMC 5.28's Wald logcdf is wrong when lam != 1 (see test below)
+         pymc_logcdf=PYMC6),  # PyMC 5.28's Wald logcdf is wrong when lam != 1 (see test below)
     Case("Wald-mu", lambda pm, p: pm.Wald.dist(mu=p["mu"]), lambda r: dict(mu=U(r, .3, 3)),
          lambda r, p: positive(r) * p["mu"], lambda p: st.invgauss(p["mu"])),
     Case("Wald-phi", lambda pm, p: pm.Wald.dist(mu=p["mu"], phi=p["phi"]),
          lambda r: dict(mu=U(r, .3, 3), phi=U(r, .3, 5)), lambda r, p: positive(r) * p["mu"],
-         lambda p: st.invgauss(1 / p["phi"], scale=p["mu"] * p["phi"]), pymc_logcdf=False),
+         lambda p: st.invgauss(1 / p["phi"], scale=p["mu"] * p["phi"]), pymc_logcdf=PYMC6),
     Case("Wald-lamphi", lambda pm, p: pm.Wald.dist(lam=p["lam"], phi=p["phi"]),
          lambda r: dict(lam=U(r, .3, 5), phi=U(r, .3, 5)), lambda r, p: positive(r) * p["lam"] / p["phi"],
-         lambda p: st.invgauss(1 / p["phi"], scale=p["lam"]), pymc_logcdf=False),
+         lambda p: st.invgauss(1 / p["phi"], scale=p["lam"]), pymc_logcdf=PYMC6),
     Case("Wald-alpha", lambda pm, p: pm.Wald.dist(mu=p["mu"], alpha=p["alpha"]),
          lambda r: dict(mu=U(r, .3, 3), alpha=U(r, 0, 2)), lambda r, p: p["alpha"] + positive(r) * p["mu"],
          lambda p: st.invgauss(p["mu"], loc=p["alpha"])),
@@ -413,12 +414,49 @@ def test_logp_logcdf_match_pymc(case, jaxmc_values, pymc_values):
                                    atol=1e-10)
 
 
-def test_pymc_wald_logcdf_differs_from_scipy_when_lam_is_not_1(pymc_values):
-    """Documents why Wald's logcdf is compared with scipy, not PyMC, when lam != 1."""
+def test_wald_logcdf_follows_pymc6(pymc_values):
+    """Wald's logcdf is scipy's (PyMC 6's formula); PyMC 5.28's agrees with it only for lam = 1, so the
+    cases with lam != 1 are compared with PyMC on PyMC 6 only."""
     ours = np.asarray(jaxmc.logcdf(jaxmc.Wald.dist(1.5, 3.0), WALD_X))
     ref = st.invgauss(1.5 / 3.0, scale=3.0).logcdf(WALD_X)
     np.testing.assert_allclose(ours, ref, rtol=1e-10)
-    assert not np.allclose(pymc_values[("Wald-lam3", "logcdf")], ref)
+    if PYMC6:
+        np.testing.assert_allclose(pymc_values[("Wald-lam3", "logcdf")], ref, rtol=1e-6)
+    else:
+        assert not np.allclose(pymc_values[("Wald-lam3", "logcdf")], ref)
+
+
+#: support points that PyMC 6 changed (jaxmc follows 6): case id -> PyMC 6's formula of the parameters
+SUPPORT_POINTS_PYMC6 = {
+    "Rice": lambda p: np.maximum(p["nu"] / p["sigma"], 1.0) * p["sigma"],
+    "Rice-b": lambda p: np.maximum(p["b"], 1.0) * p["sigma"],
+    "Rice-default-sigma": lambda p: np.maximum(p["nu"], 1.0),
+    "SkewStudentT": lambda p: p["mu"],
+    "SkewStudentT-lam": lambda p: p["mu"],
+    "Wald-alpha": lambda p: p["mu"] + p["alpha"],
+}
+
+
+def test_support_points_match_pymc():
+    """Every case's support point (the initial point) against PyMC's; those PyMC 6 changed against PyMC 6's
+    formulas on either PyMC (and against PyMC itself on PyMC 6)."""
+    from pymc.distributions.distribution import support_point
+
+    cases = [c for c in CASES if c.pymc]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _pytensor_fast(lambda: [np.asarray(support_point(c.build(pymc, _points(c, 2)[0])).eval())
+                                      for c in cases])
+    for case, theirs in zip(cases, ref):
+        p = _points(case, 2)[0]
+        rv = case.build(jaxmc, p)
+        ours = np.asarray(rv.owner.support_point(*rv.owner.params, size=rv.shape))
+        if case.id in SUPPORT_POINTS_PYMC6:
+            np.testing.assert_allclose(ours, SUPPORT_POINTS_PYMC6[case.id](p), rtol=1e-10, err_msg=case.id)
+            if not PYMC6:
+                assert not np.allclose(theirs, ours), case.id  # PyMC 5.28's differ
+                continue
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-10, err_msg=case.id)
 
 
 def test_out_of_support_and_invalid_parameters():

@@ -10,7 +10,7 @@ import scipy.special as sps
 import scipy.stats as st
 
 import jaxmc
-from tests.helpers import pymc_parity
+from tests.helpers import PYMC6, pymc_parity
 
 pymc = pytest.importorskip("pymc")
 
@@ -137,6 +137,12 @@ def test_analytic_no_scipy():
     assert np.isfinite(_lp(jaxmc.OrderedProbit.dist(0.0, np.array([40.0, 41.0])), 1))
     # NegativeBinomial: Poisson limit for alpha > 1e10 (as PyMC)
     _close(_lp(jaxmc.NegativeBinomial.dist(mu=3.0, alpha=1e12), np.arange(8)), st.poisson(3.0).logpmf(np.arange(8)))
+    # NegativeBinomial's valid parameters are PyMC 6's 0 <= p <= 1, n > 0: mu = 0 (p = 1) is a point mass at 0
+    _close(_lp(jaxmc.NegativeBinomial.dist(mu=0.0, alpha=3.0), np.arange(3)), st.nbinom(3.0, 1.0).logpmf(np.arange(3)))
+    _close(_lp(jaxmc.NegativeBinomial.dist(n=3.0, p=1.0), np.arange(3)), [0.0, -np.inf, -np.inf])
+    _close(_lp(jaxmc.NegativeBinomial.dist(n=3.0, p=0.0), np.arange(3)), np.full(3, -np.inf))
+    assert np.isneginf(_lp(jaxmc.NegativeBinomial.dist(mu=-1.0, alpha=3.0), 0))
+    assert np.isneginf(_lp(jaxmc.NegativeBinomial.dist(n=3.0, p=1.2), 0))
     # DiracDelta
     _close(_lp(jaxmc.DiracDelta.dist(2), np.array([1, 2, 3])), [-np.inf, 0.0, -np.inf])
     _close(_lc(jaxmc.DiracDelta.dist(2), np.array([1, 2, 3])), [-np.inf, 0.0, 0.0])
@@ -188,11 +194,13 @@ def test_pymc_parity_logp_logcdf():
         if i is None:
             mine = _jaxmc_logp_logcdf(label)[0 if what == "logp" else 1]
             if fam == "DiscreteUniform" and what == "logcdf":
-                # PyMC 5.28 returns -inf at value == lower (P(X <= lower) is 1 / (upper - lower + 1))
+                # P(X <= lower) is 1 / (upper - lower + 1), as PyMC 6 (PyMC 5.28 returns -inf there)
                 at_lower = v == kw["lower"]
-                assert np.all(np.isneginf(got[at_lower])) and at_lower.any()
+                assert at_lower.any()
                 _close(mine[at_lower], -np.log(kw["upper"] - kw["lower"] + 1)[at_lower])
-                mine, got = mine[~at_lower], got[~at_lower]
+                if not PYMC6:
+                    assert np.all(np.isneginf(got[at_lower]))
+                    mine, got = mine[~at_lower], got[~at_lower]
             if fam == "DiscreteWeibull" and what == "logp":
                 # PyMC computes log(q**(x**b) - q**((x+1)**b)), which underflows to -inf far in the tail
                 under = np.isneginf(got) & (v >= 0)
@@ -203,6 +211,25 @@ def test_pymc_parity_logp_logcdf():
             mine = _lc(getattr(jaxmc, fam).dist(**kwi), int(v[i]))
         # PyMC's Categorical logcdf (used by its ordered families) is log(cumsum(p)): ~1e-9 absolute noise
         _close(mine, got, atol=1e-8 if fam.startswith("Ordered") else 1e-10, what=f"{label} {what} {i}")
+
+
+def test_negative_binomial_boundary_parameters_pymc():
+    """mu = 0 (p = 1) and p = 0 are valid parameters in PyMC 6 (PyMC 5.28 checks mu > 0, alpha > 0)."""
+    from pymc.logprob.utils import ParameterValueError
+
+    v = np.arange(3)
+    for kw in (dict(mu=0.0, alpha=3.0), dict(n=3.0, p=1.0), dict(n=3.0, p=0.0)):
+        mine = _lp(jaxmc.NegativeBinomial.dist(**kw), v)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expr = pymc.logp(pymc.NegativeBinomial.dist(**kw), v)
+            if PYMC6:
+                _close(mine, expr.eval(), what=str(kw))
+            elif kw.get("p") == 0.0:
+                assert np.all(np.isnan(expr.eval()))  # PyMC 5.28: mu = inf
+            else:
+                with pytest.raises(ParameterValueError, match="mu > 0, alpha > 0"):
+                    expr.eval()
 
 
 def test_dist_api():

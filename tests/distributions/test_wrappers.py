@@ -15,7 +15,7 @@ import scipy.stats as st
 from scipy import integrate
 
 import jaxmc
-from tests.helpers import check_transform, pymc_parity
+from tests.helpers import PYMC6, check_transform, pymc_parity
 
 pymc = pytest.importorskip("pymc")
 pytensor = pytest.importorskip("pytensor")
@@ -126,7 +126,24 @@ def pymc_results():
 def test_names_exported():
     for name in ("Censored", "Truncated", "CustomDist", "DensityDist"):
         assert hasattr(jaxmc, name)
-    assert jaxmc.DensityDist is jaxmc.CustomDist  # PyMC 5: a plain alias
+
+
+
+def test_density_dist_is_deprecated():
+    """PyMC 6: DensityDist is a CustomDist subclass that warns (PyMC 5.28: a plain alias)."""
+    assert issubclass(jaxmc.DensityDist, jaxmc.CustomDist)
+    with pytest.warns(FutureWarning, match="DensityDist has been deprecated, use CustomDist instead"):
+        rv = jaxmc.DensityDist.dist(0.0, logp=lambda v, m: -((v - m) ** 2))
+    np.testing.assert_allclose(np.asarray(jaxmc.logp(rv, 2.0)), -4.0)
+    for pm in (jaxmc, pymc) if PYMC6 else (jaxmc,):
+        with pm.Model():
+            with pytest.warns(FutureWarning, match="DensityDist has been deprecated"):
+                pm.DensityDist("dd", 1.0, logp=lambda v, m: -((v - m) ** 2), observed=np.array([0.5]))
+    if PYMC6:
+        with pytest.warns(FutureWarning, match="DensityDist has been deprecated, use CustomDist instead"):
+            pymc.DensityDist.dist(0.0, logp=lambda v, m: -((v - m) ** 2))
+    else:
+        assert pymc.DensityDist is pymc.CustomDist
 
 
 # ---------------------------------------------------------------------------------------------- 1. scipy
