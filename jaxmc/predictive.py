@@ -33,9 +33,11 @@ def posterior_values(idata, model, names=None):
 # ---------------------------------------------------------------------- predictive sampling
 def _forward_program(model, out_names: tuple, given_names: tuple):
     """jit(vmap) of one ancestral draw of `out_names`, given values of `given_names`; cached per model."""
-    key_ = ("forward", model._version, out_names, given_names)
-    if key_ in model._compiled:
-        return model._compiled[key_]
+    return model.program("forward", (out_names, given_names),
+                         lambda: _make_forward_program(model, out_names, given_names))
+
+
+def _make_forward_program(model, out_names: tuple, given_names: tuple):
     outs = [model.named_vars[n] for n in out_names]
     given = [model.named_vars[n] for n in given_names]
     data_nodes = [n for n in model.data_vars] + [
@@ -48,14 +50,12 @@ def _forward_program(model, out_names: tuple, given_names: tuple):
         res = ancestral_sample(outs, key, env)
         return {n: jnp.asarray(v) for n, v in zip(out_names, res)}
 
-    def chunk(key, start, values, data):
-        n = jax.tree_util.tree_leaves(values)[0].shape[0] if values else data["__n__"].shape[0]
-        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(start + jnp.arange(n))
+    def chunk(key, draw_index, values, data):
+        """Draws number `draw_index` (one per row of `values`), each from the key folded with its number."""
+        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(draw_index)
         return jax.vmap(one, in_axes=(0, 0, None))(keys, values, data)
 
-    prog = _Program(chunk)
-    model._compiled[key_] = prog
-    return prog
+    return _Program(chunk)
 
 
 class _Program:
@@ -83,10 +83,7 @@ def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int 
     """Run a forward program over n draws in chunks of bounded size, into preallocated numpy arrays."""
     def probe_shapes(size):
         vals = {k: jax.ShapeDtypeStruct((size, *v.shape[1:]), v.dtype) for k, v in values.items()}
-        dat = dict(data)
-        if not values:
-            dat["__n__"] = jax.ShapeDtypeStruct((size,), jnp.int32)
-        return prog.eval_shape(key, jnp.int32(0), vals, dat)
+        return prog.eval_shape(key, jax.ShapeDtypeStruct((size,), jnp.int64), vals, data)
 
     shapes = probe_shapes(n)  # the same shapes as the call when one chunk suffices: the trace is reused
     leaves = jax.tree_util.tree_leaves(shapes)
@@ -96,10 +93,7 @@ def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int 
     out = {k: np.empty(a.shape, a.dtype) for k, a in shapes.items()}
 
     def run(start, part):
-        dat = dict(data)
-        if not values:
-            dat["__n__"] = jnp.zeros(size, jnp.int32)
-        return call(key, jnp.int32(start), part, dat)
+        return call(key, jnp.arange(start, start + size, dtype=jnp.int64), part, data)
 
     return chunks.map_rows(run, values, n, size, out, progress)
 

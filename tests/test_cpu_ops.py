@@ -77,7 +77,7 @@ def test_model_indexing_hessian_and_sampler_program():
     assert idata.posterior["a"].shape == (1, 20, 5)
     if jax.default_backend() != "cpu":
         return
-    (_, run), = [v for k, v in model._compiled.items() if isinstance(k, tuple) and k[0] == "exe"]
+    (_, run), = model.programs("sample executables")
     text = run.as_text()
     entry = text[text.index("ENTRY"):]
     entry = entry[:entry.index("\n}\n")]

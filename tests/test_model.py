@@ -226,3 +226,18 @@ def test_imputed_values_have_the_right_posterior():
     se = np.sqrt((1 + post_var) / 400)  # conservative MCSE (ESS >= 400)
     assert np.all(np.abs(imputed.mean(0) - post_mean) < 4 * se)
     np.testing.assert_allclose(imputed.var(0), 1 + post_var, rtol=0.15)
+
+
+def test_logp_without_jacobian_keeps_the_compiled_sampler():
+    """One cache for every compiled program: compiling another log density does not evict the sampler's."""
+    with pm.Model() as model:
+        pm.HalfNormal("s", 1.0)
+        pm.sample(draws=10, tune=10, chains=1, progressbar=False, compute_convergence_checks=False)
+    sampler = model.programs("sample executables")
+    assert len(sampler) == 1
+    model.compile_logp(jacobian=False)(model.initial_point())
+    assert model.programs("sample executables") == sampler
+    assert len(model.programs("logp")) == 2  # with and without the Jacobian
+    with model:
+        pm.Normal("x", 0.0, 1.0)  # a new variable: the old programs no longer apply
+    assert model.programs("sample executables") == []

@@ -19,6 +19,25 @@ from jaxmc.model.data import DataStore, observed_key, set_data
 from jaxmc.model.imputation import add_imputed, has_missing
 
 
+class ProgramCache:
+    """Compiled programs of one version of a model's graph, by key; a new version empties it."""
+
+    def __init__(self):
+        self._version = None
+        self._entries: dict = {}
+
+    def get(self, version, key, build):
+        if version != self._version:
+            self._entries.clear()
+            self._version = version
+        if key not in self._entries:
+            self._entries[key] = build()
+        return self._entries[key]
+
+    def of_kind(self, version, kind: str) -> list:
+        return [v for (k, _), v in self._entries.items() if k == kind] if version == self._version else []
+
+
 class ValueVar(NamedTuple):
     """A value variable: what the sampler sees for a free RV (PyMC's `x_log__` names)."""
 
@@ -52,7 +71,7 @@ class Model:
         self._rvs: list[TensorVariable] = []
         self.data = DataStore()
         self._version = 0
-        self._compiled: dict = {}
+        self._programs = ProgramCache()
         if coords:
             self.add_coords(coords)
 
@@ -366,14 +385,21 @@ class Model:
         set_data({name: values}, model=self, coords=coords)
 
     # ------------------------------------------------------------------ compiled functions
+    def program(self, kind: str, key, build):
+        """The compiled program `(kind, key)` of the model as it is now, made by `build()` the first time;
+        adding a variable to the model drops every program made before."""
+        return self._programs.get(self._version, (kind, key), build)
+
+    def programs(self, kind: str) -> list:
+        """The compiled programs of one kind ("logp", "sample", "sample executables", "forward") made so far
+        for the model as it is now (for inspection)."""
+        return self._programs.of_kind(self._version, kind)
+
     def compiled(self, jacobian: bool = True):
+        """The model's compiled log density and its expansion to named values (`jaxmc.compile`)."""
         from jaxmc.compile import CompiledModel
 
-        key = (self._version, jacobian)
-        if key not in self._compiled:
-            self._compiled = {k: v for k, v in self._compiled.items() if k[0] == self._version}
-            self._compiled[key] = CompiledModel(self, jacobian=jacobian)
-        return self._compiled[key]
+        return self.program("logp", jacobian, lambda: CompiledModel(self, jacobian=jacobian))
 
     def initial_point(self, random_seed=None) -> dict[str, np.ndarray]:
         """Unconstrained starting values by value-variable name (initval or support point, transformed)."""

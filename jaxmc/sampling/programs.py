@@ -34,11 +34,8 @@ def chunk_length(model, names) -> int:
 def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
     """jit-compiled (init, run_chunk), vmapped over chains when `vectorized`; cached on the model so that
     sampling again (new data of the same shapes, another seed) reuses the compiled program."""
-    key = ("sample", cm.model._version, settings.tune, settings.nuts_options, tuple(names), chunk, vectorized)
-    cache = cm.model._compiled
-    if key not in cache:
-        cache[key] = _make_programs(cm, settings, names, chunk, vectorized)
-    return cache[key]
+    key = (cm.jacobian, settings.tune, settings.nuts_options, tuple(names), chunk, vectorized)
+    return cm.model.program("sample", key, lambda: _make_programs(cm, settings, names, chunk, vectorized))
 
 
 def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
@@ -162,14 +159,14 @@ def executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data
     init, run = _build_programs(cm, settings, names, chunk, vectorized)
     init_args = (keys, base, jitter, data) if vectorized else (keys[0], base[0], jitter, data)
     sig = jax.tree_util.tree_map(lambda a: (jnp.shape(a), jnp.result_type(a)), init_args)
-    cache_key = ("exe", id(init), str(sig))
-    cache = cm.model._compiled
-    if cache_key not in cache:
+
+    def compile_both():
         # the chunk program compiles longest: start it first, and lower the init program meanwhile
         state = jax.eval_shape(init, *init_args)[0]
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
             run_exe = pool.submit(run.lower(state, init_args[0], jnp.int32(0), jnp.int32(0), data).compile)
             init_exe = pool.submit(init.lower(*init_args).compile)
-            cache[cache_key] = (init_exe.result(), run_exe.result())
-    return cache[cache_key]
+            return init_exe.result(), run_exe.result()
+
+    return cm.model.program("sample executables", (id(init), str(sig)), compile_both)
 
