@@ -5,12 +5,8 @@ Inside such a kernel XLA's dot and scatter are generic loops. On CPU, with the p
 are therefore computed as sums of elementwise products, and the gradient of ``x[idx]`` avoids the scatter:
 for a constant ``idx`` it sums contiguous runs planned at trace time, for a traced one it adds into the
 rows in a loop with four accumulators (as numba code would, but without waiting on each store); elsewhere
-(GPU, large products, the pass turned off) both are XLA's own operations.
-
-Measured: the flagship's 1500 x 4 product, 8.5 us per gradient evaluation inside the sampler (4 chains,
-2 cores) instead of 12 us with XLA's dot; radon's gather of 919 rows from 85 groups, value and gradient of
-the log density in a compiled loop, 1.9 us with its constant index, 3.1 us with the loop (a ``pm.Data``
-index), 4.1 us with XLA's scatter.
+(GPU, large products, the pass turned off) both are XLA's own operations. What each is worth is in
+docs/sampling.md ("Where the time goes").
 """
 from __future__ import annotations
 
@@ -124,11 +120,7 @@ BUCKET_GROWTH = 1.5
 
 def _take_rows_constant(x, idx: np.ndarray):
     """``x[idx]`` for a constant integer array ``idx``; the gradient sums each row's entries as contiguous
-    runs of the gradient sorted by row (known now), without a scatter or a loop.
-
-    Measured: radon's 919 entries into 85 rows, the sum alone in a compiled loop, 0.34 us with a static
-    slice per row, 0.59 us in buckets, 1.45 us with the four-accumulator loop of :func:`_add_into_rows`
-    (see :func:`_sum_runs` for the mix used)."""
+    runs of the gradient sorted by row (known now), without a scatter or a loop (:func:`_sum_runs`)."""
     n = x.shape[0]
     flat = np.ravel(np.where(idx < 0, idx + n, idx)).astype(np.int64)
     flat = np.clip(flat, 0, n - 1)
@@ -161,8 +153,7 @@ def _sum_runs(g, starts: np.ndarray, ends: np.ndarray):
     The longest runs (at most ``SLICED_RUNS``, of ``MIN_SLICED_RUN`` entries or more) are summed as static
     slices; the others are padded to a few capacities, growing by ``BUCKET_GROWTH``, gathered at once and
     summed along the padding (a padded entry reads an appended zero). A slice per run is fastest to run but
-    slowest to compile: radon's 85 runs, value and gradient 1.74 us all as slices (1.2 s more to compile),
-    1.92 us this way (0.1 s more), 3.14 us with the loop of :func:`_add_into_rows`."""
+    slowest to compile; the buckets keep most of the speed at a fraction of the compile time."""
     row = g.shape[1:]
     sizes = ends - starts
     n = sizes.shape[0]

@@ -59,10 +59,10 @@ def _make_forward_program(model, out_names: tuple, given_names: tuple):
 
 
 class _Program:
-    """A forward program compiled two ways, chosen by the output size of a call (`for_values`): small outputs (new rows,
-    a few parameters) with jaxmc's fast-compiling CPU options (`config.compiler_options`; flagship, 10 new
-    rows: first call 1.56 s -> 0.45 s), large ones (at least LARGE elements) with XLA's defaults, whose
-    vectorized loops draw millions of values faster (5000 new rows x 4000 draws: 0.85 s against 1.19 s)."""
+    """A forward program compiled two ways, chosen by the output size of a call (`for_values`): small outputs
+    (new rows, a few parameters) with jaxmc's fast-compiling CPU options (`config.compiler_options`), large
+    ones (at least LARGE elements) with XLA's defaults, whose vectorized loops draw millions of values faster
+    (docs/predictive.md has the timings)."""
 
     LARGE = 4 * 2**20
 
