@@ -146,3 +146,16 @@ def add_groups(idata, model, groups: dict[str, dict], attrs=None):
         return idata
     idata.extend(new, join="right")  # new groups replace those of the same name
     return idata
+
+
+def posterior_values(idata, model, names=None):
+    """Free variables' draws from an InferenceData/DataTree posterior: ({name: (chain, draw, ...)}, (C, D))."""
+    post = group_dataset(idata, "posterior")
+    names = names or [rv.name for rv in model.free_RVs]
+    missing = [n for n in names if n not in post]
+    if missing:
+        raise KeyError(f"The posterior lacks free variable(s) {missing} of the model; sample them (do not "
+                       "drop them with var_names) to use this trace")
+    values = {n: np.asarray(post[n].values) for n in names}
+    first = next(iter(values.values())) if values else np.zeros((1, 1))
+    return values, first.shape[:2]

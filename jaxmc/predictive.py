@@ -9,25 +9,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import chunks, config
+from jaxmc import chunks, config, convert
+from jaxmc.exceptions import ImplicitFreezeWarning
 from jaxmc.graph import TensorVariable
 from jaxmc.graph.ancestral import ancestral_sample, prng_key
+from jaxmc.model import modelcontext
 from jaxmc.progress import ProgressBar
 
 _log = logging.getLogger("jaxmc")
-
-
-def posterior_values(idata, model, names=None):
-    """Free variables' draws from an InferenceData/DataTree posterior: ({name: (chain, draw, ...)}, (C, D))."""
-    post = idata["posterior"] if not hasattr(idata, "posterior") else idata.posterior
-    names = names or [rv.name for rv in model.free_RVs]
-    missing = [n for n in names if n not in post]
-    if missing:
-        raise KeyError(f"The posterior lacks free variable(s) {missing} of the model; sample them (do not "
-                       "drop them with var_names) to use this trace")
-    values = {n: np.asarray(post[n].values) for n in names}
-    first = next(iter(values.values())) if values else np.zeros((1, 1))
-    return values, first.shape[:2]
 
 
 # ---------------------------------------------------------------------- predictive sampling
@@ -101,8 +90,6 @@ def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int 
 def sample_prior_predictive(draws: int = 500, model=None, var_names=None, random_seed=None,
                             return_inferencedata: bool = True, idata_kwargs=None, samples=None, **kwargs):
     """Draws from the prior of every variable: groups `prior`, `prior_predictive`, `observed_data`."""
-    from jaxmc import convert
-    from jaxmc.model import modelcontext
 
     if kwargs:
         raise TypeError(f"sample_prior_predictive got unknown keyword argument(s) {sorted(kwargs)}; accepted: "
@@ -140,7 +127,6 @@ def _as_names(arg, what: str) -> list[str] | None:
 def _trace_facts(trace):
     """The trace's posterior, the data stored with it ({name: array}: `constant_data`, and `observed_data` under
     the observed variable's name) and its coordinates ({dim: labels} of `constant_data` and the posterior)."""
-    from jaxmc import convert
 
     groups = set(convert.group_names(trace))
     if "posterior" not in groups:
@@ -327,9 +313,6 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
     variables and the deterministics computed from them). `predictions=True` writes the `predictions` and
     `predictions_constant_data` groups.
     """
-    from jaxmc import convert
-    from jaxmc.exceptions import ImplicitFreezeWarning
-    from jaxmc.model import modelcontext
 
     if kwargs:
         raise TypeError(f"sample_posterior_predictive got unknown keyword argument(s) {sorted(kwargs)}; "
@@ -374,7 +357,7 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
     nchain, ndraw = int(post.sizes["chain"]), int(post.sizes["draw"])
     result = {}
     if plan.computed:
-        values = posterior_values(trace, model, plan.given)[0] if plan.given else {}
+        values = convert.posterior_values(trace, model, plan.given)[0] if plan.given else {}
         _check_frozen_shapes(model, values)
         flat = {k: v.reshape(nchain * ndraw, *v.shape[2:]) for k, v in values.items()}
         prog = _forward_program(model, tuple(plan.computed), tuple(plan.given))

@@ -8,6 +8,7 @@ import warnings
 
 import jax.numpy as jnp
 
+from jaxmc import convert
 from jaxmc.model import modelcontext
 from jaxmc.nuts import ADAPTATIONS, DEFAULTS
 from jaxmc.sampling.checks import warn_convergence
@@ -95,7 +96,6 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     if not return_inferencedata:
         return {"posterior": out_post, "sample_stats": out_stats}
 
-    from jaxmc import convert
 
     idata_kwargs = dict(idata_kwargs or {})
     groups = {"posterior": out_post, "sample_stats": out_stats,

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import chunks
+from jaxmc import chunks, convert
 from jaxmc.model import modelcontext
 from jaxmc.progress import ProgressBar
 
@@ -14,8 +14,6 @@ from jaxmc.progress import ProgressBar
 def compute_log_likelihood(idata, var_names=None, extend_inferencedata: bool = True, model=None,
                            progressbar: bool = False):
     """Pointwise log likelihood of the observed variables for every posterior draw (PyMC's API)."""
-    from jaxmc import convert
-    from jaxmc.predictive import posterior_values
 
     model = modelcontext(model)
     cm = model.compiled()
@@ -25,7 +23,7 @@ def compute_log_likelihood(idata, var_names=None, extend_inferencedata: bool = T
         if bad:
             raise KeyError(f"compute_log_likelihood: {bad} are not observed variables; observed: {names}")
         names = list(var_names)
-    values, (nchain, ndraw) = posterior_values(idata, model)
+    values, (nchain, ndraw) = convert.posterior_values(idata, model)
     data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
     fn = jax.jit(jax.vmap(lambda v, d: cm.loglik_from_values(v, d, tuple(names)), in_axes=(0, None)))
     n = nchain * ndraw
