@@ -33,7 +33,7 @@ class CompiledModel:
     def __init__(self, model, jacobian: bool = True):
         self.model = model
         self.jacobian = jacobian
-        self.rvs = list(model._rvs)
+        self.rvs = list(model.basic_RVs)
         self.potentials = list(model.potentials)
         self.deterministics = list(model.deterministics)
         slots, start = [], 0
@@ -55,7 +55,7 @@ class CompiledModel:
     def data_env(self, data: dict) -> dict:
         return {n: jnp.asarray(data[n.name]) for n in self.data_nodes}
 
-    def _walk(self, x, data, values=None):
+    def walk(self, x, data, values=None):
         """[(rv, value, params, jacobian term or None)] in creation order, and the filled environment.
 
         Free variables come from the flat unconstrained `x`, or, when `values` is given, from constrained
@@ -96,7 +96,7 @@ class CompiledModel:
 
     def logp(self, x, data, vars=None):
         """Model log density at flat unconstrained x (with the Jacobian terms if `jacobian`)."""
-        env, walked = self._walk(x, data)
+        env, walked = self.walk(x, data)
         total = jnp.zeros((), x.dtype)
         for rv, value, params, jac in walked:
             if vars is None or rv.name in vars:
@@ -108,7 +108,7 @@ class CompiledModel:
 
     def terms(self, x, data):
         """Log density of each random variable and potential, by name."""
-        env, walked = self._walk(x, data)
+        env, walked = self.walk(x, data)
         out = {rv.name: self._rv_logp(rv, value, params, jac) for rv, value, params, jac in walked}
         for pot, val in zip(self.potentials, evaluate(self.potentials, env)):
             out[pot.name] = jnp.sum(val)
@@ -116,19 +116,19 @@ class CompiledModel:
 
     def elementwise_logp(self, x, data, names):
         """Pointwise log density of the named (observed) variables: {name: array of the variable's batch}."""
-        env, walked = self._walk(x, data)
+        env, walked = self.walk(x, data)
         return {rv.name: rv.owner.checked_logp(value, *params) for rv, value, params, _ in walked
                 if rv.name in names}
 
     def loglik_from_values(self, values, data, names):
         """Pointwise log likelihood of the named observed variables at constrained free values."""
-        env, walked = self._walk(None, data, values=values)
+        env, walked = self.walk(None, data, values=values)
         return {rv.name: rv.owner.checked_logp(value, *params) for rv, value, params, _ in walked
                 if rv.name in names}
 
     def expand(self, x, data):
         """Constrained values of the free variables and the deterministics, by name."""
-        env, walked = self._walk(x, data)
+        env, walked = self.walk(x, data)
         out = {rv.name: value for rv, value, _, _ in walked if rv.observed is None}
         for det, val in zip(self.deterministics, evaluate(self.deterministics, env)):
             out[det.name] = jnp.asarray(val)
@@ -225,7 +225,7 @@ def debug_report(model, point=None, fn="logp", verbose=False) -> str:
     x = cm.point_to_flat(point)
     data = model.data_values()
     lines = [f"point: { {k: np.round(np.asarray(v), 4).tolist() for k, v in point.items()} }"]
-    env, walked = cm._walk(x, data)
+    env, walked = cm.walk(x, data)
     bad = 0
     for rv, value, params, jac in walked:
         lp = np.asarray(rv.owner.logp(value, *params))

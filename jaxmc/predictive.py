@@ -187,7 +187,7 @@ def _model_graph(model) -> tuple[dict[str, list[str]], list[str]]:
     def is_var(n):
         return n.name is not None and named.get(n.name) is n
 
-    nodes = sorted([*model._rvs, *model.deterministics, *model.potentials], key=lambda n: n.id)
+    nodes = sorted([*model.basic_RVs, *model.deterministics, *model.potentials], key=lambda n: n.id)
     parents = {}
     for node in nodes:
         start = node.owner.params if node.kind == "rv" else node.inputs
@@ -230,7 +230,7 @@ class _Plan:
     def __init__(self, model, graph, trace_names: set[str], changed: set[str], coords_changed_length: list,
                  outputs: list[str], sample_vars: list[str], freeze_vars: list[str]):
         parents, order = graph
-        rv_names = [rv.name for rv in model._rvs]
+        rv_names = [rv.name for rv in model.basic_RVs]
         sample, explicit = set(sample_vars), set(freeze_vars)
         auto = [n for n in rv_names if n in trace_names and n not in sample and n not in explicit]
         frozen = explicit | set(auto)
@@ -280,7 +280,7 @@ def _output_names(model, parents: dict, var_names, sample_vars) -> list[str]:
     if sample_vars is not None:
         return sample_vars
     observed = {rv.name for rv in model.observed_RVs}
-    rvs = {rv.name for rv in model._rvs}
+    rvs = {rv.name for rv in model.basic_RVs}
 
     def reaches_observed(name):  # through deterministics, not through other random variables
         stack, seen = list(parents.get(name, ())), set()
@@ -327,7 +327,7 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
         if unknown:
             raise KeyError(f"sample_posterior_predictive: unknown {what} {unknown}; the model's variables are "
                            f"{sorted(model.named_vars)}")
-    rv_or_det = {rv.name for rv in model._rvs} | {d.name for d in model.deterministics}
+    rv_or_det = {rv.name for rv in model.basic_RVs} | {d.name for d in model.deterministics}
     not_rv = [n for n in sample_vars or () if n not in rv_or_det]
     if not_rv:
         raise ValueError(f"sample_vars {sorted(not_rv)} are not random variables or deterministics; only those "

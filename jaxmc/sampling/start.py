@@ -83,7 +83,7 @@ def start_failed(cm, x, ok, data, tries: int = 10):
 
 
 def _params_at(cm, rv, flat, data):
-    env, walked = cm._walk(flat, data)
+    env, walked = cm.walk(flat, data)
     for r, _, params, _ in walked:
         if r is rv:
             return params
