@@ -43,9 +43,6 @@ class CompiledModel:
         self.slots = slots
         self.size = start
         self.slot_of = {s.rv: s for s in slots}
-        self.data_nodes = [n for n in model.data_vars] + [
-            rv.observed for rv in self.rvs if rv.observed is not None and rv.observed.kind == "data"
-            and rv.observed not in model.data_vars]
         self._logp = jax.jit(self.logp, static_argnames=("vars",))
         self._logp_grad = jax.jit(jax.value_and_grad(self.logp), static_argnames=("vars",))
         self._terms = jax.jit(self.terms)
@@ -53,7 +50,7 @@ class CompiledModel:
 
     # ------------------------------------------------------------------ pure functions
     def data_env(self, data: dict) -> dict:
-        return {n: jnp.asarray(data[n.name]) for n in self.data_nodes}
+        return {n: jnp.asarray(v) for n, v in self.model.data.env(data).items()}
 
     def walk(self, x, data, values=None):
         """[(rv, value, params, jacobian term or None)] in creation order, and the filled environment.

@@ -29,11 +29,9 @@ def _forward_program(model, out_names: tuple, given_names: tuple):
 def _make_forward_program(model, out_names: tuple, given_names: tuple):
     outs = [model.named_vars[n] for n in out_names]
     given = [model.named_vars[n] for n in given_names]
-    data_nodes = [n for n in model.data_vars] + [
-        rv.observed for rv in model.observed_RVs if rv.observed.kind == "data" and rv.observed not in model.data_vars]
 
     def one(key, values, data):
-        env = {n: jnp.asarray(data[n.name]) for n in data_nodes}
+        env = {n: jnp.asarray(v) for n, v in model.data.env(data).items()}
         for node in given:
             env[node] = values[node.name]
         res = ancestral_sample(outs, key, env)

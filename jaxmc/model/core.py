@@ -350,8 +350,8 @@ class Model:
                 + ". Check the data or the choice of distribution."
             )
         key = observed_key(name)
-        self.data.add(key, value)
         node = TensorVariable(None, [], jax.ShapeDtypeStruct(value.shape, value.dtype), kind="data", name=key)
+        self.data.add(key, value, node)
         node.model = self
         node.dims = rv.dims
         return node
@@ -361,7 +361,7 @@ class Model:
         self._register_dims(name, dims, value.shape)
         self._add_named(node, name, dims)
         node.dims = dims
-        self.data.add(name, value)
+        self.data.add(name, value, node)
         self.data_vars.append(node)
         return node
 

@@ -11,16 +11,23 @@ from jaxmc.model.context import modelcontext
 
 
 class DataStore:
-    """Values by key: a `pm.Data` container's name, or `observed_key(name)` for an observed variable's values.
-    `values()` is what compiled programs take as their data argument."""
+    """Values by key, a `pm.Data` container's name or `observed_key(name)` for an observed variable's values,
+    and the graph node of each. `values()` is what compiled programs take as their data argument; `env(data)`
+    turns that argument back into values of the nodes, for evaluating the graph inside a program."""
 
     def __init__(self):
         self._values: dict[str, np.ndarray] = {}
+        self.nodes: list[TensorVariable] = []
 
-    def add(self, key: str, value: np.ndarray) -> None:
+    def add(self, key: str, value: np.ndarray, node: TensorVariable) -> None:
         if key in self._values:
             raise ValueError(f"data {key!r} is already in the model")
         self._values[key] = value
+        self.nodes.append(node)
+
+    def env(self, data: dict) -> dict:
+        """{data node: its value in `data`} (a program's data argument, keyed like `values()`)."""
+        return {n: data[n.name] for n in self.nodes}
 
     def value(self, key: str) -> np.ndarray:
         return self._values[key]
