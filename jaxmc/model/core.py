@@ -428,7 +428,7 @@ class Model:
 
     def debug(self, point=None, fn: str = "logp", verbose: bool = False):
         """Print which terms of the log density (or its gradient) are not finite at `point`, and why."""
-        from jaxmc.compile import debug_report
+        from jaxmc.debug import debug_report
 
         report = debug_report(self, point, fn=fn, verbose=verbose)
         print(report)
