@@ -8,7 +8,6 @@ import functools
 import warnings
 
 import numpy as np
-import xarray as xr
 
 SAMPLE_DIMS = ("chain", "draw")
 
@@ -36,9 +35,15 @@ def import_arviz():
     return arviz
 
 
+def _xarray():
+    import xarray  # imported when results are made or read, not with jaxmc (it brings pandas along)
+
+    return xarray
+
+
 def group_names(idata) -> list[str]:
     """The groups of an InferenceData or DataTree, by name ("posterior", "sample_stats", ...)."""
-    if isinstance(idata, xr.DataTree):
+    if isinstance(idata, _xarray().DataTree):
         return list(idata.children)
     return list(idata.groups())
 
@@ -54,10 +59,11 @@ def from_dict(groups: dict[str, dict], **kwargs):
     return az.from_dict(groups, **kwargs)
 
 
-def group_dataset(idata, group: str) -> xr.Dataset:
+def group_dataset(idata, group: str):
     """One group of an InferenceData or DataTree as an `xarray.Dataset` (so `ds[["a", "b"]]` works on both)."""
-    node = idata[group] if isinstance(idata, xr.DataTree) else getattr(idata, group)
-    return node.to_dataset() if isinstance(node, xr.DataTree) else node
+    tree = _xarray().DataTree
+    node = idata[group] if isinstance(idata, tree) else getattr(idata, group)
+    return node.to_dataset() if isinstance(node, tree) else node
 
 
 def var_dims(model, name, ndim) -> list[str]:
@@ -68,7 +74,7 @@ def var_dims(model, name, ndim) -> list[str]:
     return [d if d is not None else f"{name}_dim_{i}" for i, d in enumerate(dims)]
 
 
-def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=None) -> xr.Dataset:
+def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=None):
     """xarray Dataset of arrays whose leading axes are `sample_dims`, with the model's coords."""
     data_vars, coords = {}, {}
     for name, arr in values.items():
@@ -83,7 +89,7 @@ def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=No
         data_vars[name] = (tuple(sample_dims) + tuple(dims), arr)
     for d, n in zip(sample_dims, next(iter(values.values())).shape if values else ()):
         coords[d] = np.arange(n)
-    ds = xr.Dataset(data_vars, coords=coords)
+    ds = _xarray().Dataset(data_vars, coords=coords)
     ds.attrs.update(base_attrs())
     ds.attrs.update(attrs or {})
     return ds
@@ -133,7 +139,7 @@ def to_inference_data(model, groups: dict[str, dict], attrs=None, sample_dims_of
             dims_of = {k: [] for k in values}
         datasets[group] = dataset(model, values, sdims, attrs=attrs if sdims else None, dims_of=dims_of)
     if arviz_major() >= 1:
-        return xr.DataTree.from_dict({f"/{k}": v for k, v in datasets.items()})
+        return _xarray().DataTree.from_dict({f"/{k}": v for k, v in datasets.items()})
     return import_arviz().InferenceData(**datasets)
 
 

@@ -117,3 +117,15 @@ def _jaxmc_module_aliases(path: pathlib.Path) -> set[str]:
 def test_modules_are_small():
     sizes = {name: len(path.read_text().splitlines()) for name, path in MODULES.items()}
     assert {n: k for n, k in sizes.items() if k > MAX_LINES} == {}
+
+
+def test_import_leaves_heavy_modules_alone():
+    """`import jaxmc` loads neither ArviZ, xarray, pandas, matplotlib, scipy nor diffrax: each is imported where
+    it is used (import time must stay below PyMC's)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, jaxmc; print(sorted(m for m in ('arviz', 'xarray', 'pandas', 'matplotlib', 'scipy', "
+            "'diffrax') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
