@@ -114,7 +114,7 @@ def limit_bytes() -> float:
 
 
 def run_all(results: list, peers=("jaxmc",), log=print, save=lambda: None):
-    from benchmarks.run import run_worker
+    from benchmarks.harness import run_worker
 
     for lib in peers:
         log(f"memory: {lib}")
@@ -161,7 +161,7 @@ def render(results: list) -> list[str]:
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "worker":
-        from benchmarks.run import MARK
+        from benchmarks.harness import MARK
 
         print(MARK + json.dumps(worker(json.loads(argv[1]))), flush=True)
         return
@@ -171,9 +171,9 @@ def main(argv=None):
     p.add_argument("--snapshot", action=argparse.BooleanOptionalAction, default=True,
                    help="measure a snapshot of the committed jaxmc (git archive HEAD), not the working tree")
     a = p.parse_args(argv)
-    from benchmarks.run import _log, standalone
+    from benchmarks.harness import log, standalone
 
-    standalone(a.snapshot, lambda results: run_all(results, a.peers.split(","), log=_log), render)
+    standalone(a.snapshot, lambda results: run_all(results, a.peers.split(","), log=log), render)
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def worker(spec: dict) -> dict:
 
 def run_all(results: list, repeats: int = 3, libs=LIBS, cases=CASES, log=print, save=lambda: None,
             posterior: str | None = None):
-    from benchmarks.run import run_worker
+    from benchmarks.harness import run_worker
 
     if posterior is None:
         posterior = str(Path(tempfile.gettempdir()) / "jaxmc-bench-flagship-posterior.nc")
@@ -208,7 +208,7 @@ def render(results: list, args: dict | None = None) -> list[str]:
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "worker":
-        from benchmarks.run import MARK
+        from benchmarks.harness import MARK
 
         spec = json.loads(argv[1])
         if "make_posterior" in spec:
@@ -226,10 +226,10 @@ def main(argv=None):
     p.add_argument("--snapshot", action=argparse.BooleanOptionalAction, default=True,
                    help="measure a snapshot of the committed jaxmc (git archive HEAD), not the working tree")
     a = p.parse_args(argv)
-    from benchmarks.run import _log, standalone
+    from benchmarks.harness import log, standalone
 
     standalone(a.snapshot, lambda results: run_all(results, a.repeats, a.libs.split(","), a.cases.split(","),
-                                                   log=_log, posterior=a.posterior), render)
+                                                   log=log, posterior=a.posterior), render)
 
 
 if __name__ == "__main__":
