@@ -239,8 +239,7 @@ def _render_main(raw: dict) -> list[str]:
                 f"{LABELS[p]} {number(s['sampling_only_s'])} s, {number(s['ess_s_sampling_only'])} ESS/s"
                 for p, s in extra) + "."]
         imp = [(p, summaries[(mm, p)]) for p in peers if (mm, p) in summaries and summaries[(mm, p)]["n"]]
-        out += ["", "Import time, not included above (modules a library imports lazily inside its first "
-                "sampling call, e.g. ArviZ, count in *total*): " + "; ".join(
+        out += ["", "Import time (the library and ArviZ, for every library), not included above: " + "; ".join(
                     f"{p} {number(s['import_s'])} s" for p, s in imp) + "."]
         out.append("")
     # ratios
