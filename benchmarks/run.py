@@ -82,10 +82,11 @@ def _cpu() -> float:
 
 def _import_arviz():
     """ArviZ is imported with the library, for every library: a user's script imports it anyway, and the first
-    sampling call then measures sampling, not which library happens to import ArviZ at `import` time."""
-    from jaxmc.convert import import_arviz
-
-    import_arviz()
+    sampling call then measures sampling, not which library happens to import ArviZ at `import` time. (Not
+    through jaxmc: importing jaxmc would change JAX's settings for the other libraries' workers.)"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz  # noqa: F401
 
 
 def _worker_pymc_like(spec: dict) -> dict:
