@@ -1,11 +1,5 @@
-"""The one distribution base class: parameters, shape from dims/shape/observed, logp, logcdf, random.
-
-`pm.Normal("x", mu, sigma, dims=...)` registers a random variable in the current model and returns its
-graph node; `pm.Normal.dist(mu, sigma)` returns an unnamed one (for wrappers, `pm.logp`, `pm.draw`).
-Families subclass `Distribution` and define, as functions of arrays: `logp(value, *params)`, optionally
-`logcdf`, `random(key, *params, size)`, `support_point(*params, size)`, `in_support(value, *params)` and
-`check_params(*params)`; `dist()` maps PyMC's parameterizations onto the canonical parameters.
-"""
+"""The distribution base class: parameters, shape from dims/shape/observed, and the checks and default
+transform derived from a family's declared support and parameter constraints."""
 
 from __future__ import annotations
 
@@ -14,40 +8,25 @@ import inspect
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jaxmc import config
+from jaxmc.distributions import constraints
+from jaxmc.distributions.params import as_param, to_shape
 from jaxmc.exceptions import ShapeError  # noqa: F401  (families import it from here)
 from jaxmc.graph import TensorVariable, aval_of
 from jaxmc.model.context import UNSET, modelcontext
 
 
-
-def _as_param(x, cls, pname):
-    if isinstance(x, TensorVariable):
-        return x
-    if isinstance(x, jax.core.Tracer):  # inside jit/grad/vmap: keep it traced
-        return x.astype(config.floatX()) if jnp.issubdtype(x.dtype, jnp.floating) else x
-    if hasattr(x, "to_numpy"):
-        x = x.to_numpy()
-    try:
-        arr = np.asarray(x)
-    except Exception:
-        arr = np.asarray(x, dtype=object)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{cls.__name__}: parameter {pname!r} must be numeric (a number, array, model variable or "
-            f"pm.Data), found {type(x).__name__} {x!r:.80}"
-        )
-    if arr.dtype.kind == "f" or (arr.dtype.kind in "biu" and pname not in cls.integer_params):
-        arr = arr.astype(config.floatX())
-    elif arr.dtype.kind in "biu":
-        arr = arr.astype(config.intX())
-    return jnp.asarray(arr)
-
-
 class Distribution:
-    """Base class of all distributions (see the module docstring for what a family defines)."""
+    """Base class of all distributions.
+
+    `pm.Normal("x", mu, sigma, dims=...)` registers a random variable in the current model and returns its
+    graph node; `pm.Normal.dist(mu, sigma)` returns an unnamed one (for wrappers, `pm.logp`, `pm.draw`).
+    A family states its `support` and `arg_constraints` (`constraints.py`), from which `in_support`,
+    `check_params` and `default_transform` are derived, and defines, as functions of arrays,
+    `logp(value, *params)`, optionally `logcdf`, `random(key, *params, size)` and `support_point(*params,
+    size)`; `dist()` maps PyMC's parameterizations onto the canonical parameters
+    (docs/CONTRIBUTING-distributions.md)."""
 
     #: number of trailing axes of one draw (0: univariate, 1: vector, 2: matrix)
     ndim_supp = 0
@@ -58,9 +37,21 @@ class Distribution:
     #: parameters kept as integers (e.g. Binomial's n)
     integer_params: tuple[str, ...] = ()
     discrete = False
+    #: the set of values (a `constraints` object): `in_support` and `default_transform` derive from it
+    support: constraints.Constraint = constraints.real
+    #: constraints of the parameters by name, in the order of their checks (a tuple for several); names
+    #: absent from `param_names` (e.g. `p` of a family built with `logit_p`) are skipped
+    arg_constraints: dict = {}
+    #: descriptions of parameter checks where PyMC words them otherwise than the constraint (by name)
+    check_messages: dict = {}
     #: True when in_support uses the parameters (bounds): observed values are then checked at build time
-    #: only when the parameters are constants
+    #: only when the parameters are constants. Derived from `support` unless a family sets it
     support_depends_on_params = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "support" in cls.__dict__ and "support_depends_on_params" not in cls.__dict__:
+            cls.support_depends_on_params = bool(cls.support.refs)
 
     # ------------------------------------------------------------------ construction
     def __new__(cls, name, *args, dims=None, shape=None, observed=None, initval=None, transform=UNSET,
@@ -93,8 +84,8 @@ class Distribution:
             raise TypeError(
                 f"{cls.__name__} got unknown keyword argument(s) {sorted(kwargs)}; accepted: {accepted}.{hint}"
             )
-        params = [_as_param(p, cls, n) for p, n in zip(dist_params, cls.param_names or
-                                                      [f"param{i}" for i in range(len(dist_params))])]
+        params = [as_param(p, n, integer=n in cls.integer_params, owner=cls.__name__)
+                  for p, n in zip(dist_params, cls.param_names or [f"param{i}" for i in range(len(dist_params))])]
         self = object.__new__(cls)
         self.params = params
         avals = [aval_of(p) for p in params]
@@ -109,7 +100,7 @@ class Distribution:
             ) from None
         supp = tuple(self._supp_shape(*avals)) if cls.ndim_supp else ()
         if shape is not None:
-            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+            shape = to_shape(shape)
             if len(shape) < cls.ndim_supp:
                 raise ShapeError(f"{cls.__name__}: shape {shape} has fewer than the {cls.ndim_supp} "
                                  f"support dimension(s) of one draw")
@@ -120,7 +111,7 @@ class Distribution:
             supp = given_supp
             out_batch = shape[: len(shape) - cls.ndim_supp]
         elif size is not None:
-            size = (size,) if isinstance(size, (int, np.integer)) else tuple(int(s) for s in size)
+            size = to_shape(size)
             out_batch = size
         else:
             out_batch = batch
@@ -160,18 +151,46 @@ class Distribution:
     def support_point(self, *params, size):
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ derived from the constraints
+    def _refs(self, refs, params):
+        """Values of the parameters named by a constraint's `refs`."""
+        return [params[self.param_names.index(r)] for r in refs]
+
     def in_support(self, value, *params):
         """Boolean array over the batch shape: is `value` in the support?"""
-        return jnp.ones(jnp.shape(value)[: jnp.ndim(value) - self.ndim_supp], bool)
+        support = self.support
+        ok = support.check(value, *self._refs(support.refs, params))
+        extra = self.ndim_supp - support.event_dim
+        return jnp.all(ok, axis=tuple(range(-extra, 0))) if extra > 0 else ok
 
     def check_params(self, *params) -> list[tuple[jax.Array, str]]:
         """[(condition, description)] that valid parameters satisfy (as in PyMC's check_parameters)."""
-        return []
+        names = self.param_names
+        ndims = self.ndims_params or (0,) * len(params)
+        checks = []
+        for name, cons in self.arg_constraints.items():
+            if name not in names:
+                continue
+            i = names.index(name)
+            for c in cons if isinstance(cons, tuple) else (cons,):
+                cond = c.check(params[i], *self._refs(c.refs, params))
+                extra = ndims[i] - c.event_dim
+                if extra > 0:
+                    cond = jnp.all(cond, axis=tuple(range(-extra, 0)))
+                checks.append((cond, self.check_messages.get(name) or c.describe(name)))
+        return checks
 
     def default_transform(self):
-        return None
+        return self.support.transform(self)
 
     # ------------------------------------------------------------------ checked versions used by compile
+    def params_ok(self, *params):
+        """All parameter conditions as one boolean (broadcastable to the batch shape)."""
+        ok = jnp.array(True)
+        for cond, _ in self.check_params(*params):
+            ok = ok & cond
+        return ok
+
     def checked_logp(self, value, *params):
         lp = self.logp(value, *params)
         ok = self.in_support(value, *params)
@@ -180,11 +199,7 @@ class Distribution:
         return jnp.where(ok, lp, -jnp.inf)
 
     def checked_logcdf(self, value, *params):
-        lc = self.logcdf(value, *params)
-        ok = jnp.array(True)
-        for cond, _ in self.check_params(*params):
-            ok = ok & cond
-        return jnp.where(ok, lc, -jnp.inf)
+        return jnp.where(self.params_ok(*params), self.logcdf(value, *params), -jnp.inf)
 
 
 class Continuous(Distribution):

@@ -6,21 +6,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc.distributions.base import Distribution
-from jaxmc.distributions.custom import (
-    as_param,
-    broadcast,
-    check_dist_not_registered,
-    check_kwargs,
-    is_dist_var,
-    logccdf,
-    make_rv,
-    pack_parts,
-    part_param_names,
-    shape_of,
-    to_shape,
-)
-from jaxmc.distributions.dist_math import is_static_inf
+from jaxmc.distributions.params import to_shape
+from jaxmc.distributions.wrappers import Bounded, check_dist, check_kwargs, logccdf
 
 __all__ = ["Censored"]
 
@@ -44,7 +31,7 @@ def censored_logp(dist, value, params, lower, upper, lower_bounded=True, upper_b
     return lp
 
 
-class Censored(Distribution):
+class Censored(Bounded):
     r"""Censored(dist, lower=-inf, upper=inf): `dist` (an unnamed univariate `.dist()` variable) censored at
     `lower` and `upper` (None or an infinite constant: not censored on that side).
 
@@ -54,48 +41,20 @@ class Censored(Distribution):
     As in PyMC, continuous censored variables are meant as likelihoods (they have no default transform).
     """
 
-    support_depends_on_params = True
-
     @classmethod
     def dist(cls, dist, lower=-np.inf, upper=np.inf, *, shape=None, size=None, **kwargs):
         check_kwargs("Censored", kwargs)
-        if not is_dist_var(dist):
-            raise ValueError(
-                f"Censoring dist must be a distribution created via the `.dist()` API, got {type(dist)}"
-            )
-        if dist.owner.ndim_supp > 0:
-            raise NotImplementedError("Censoring of multivariate distributions has not been implemented yet")
-        check_dist_not_registered(dist)
-        lower = as_param(-np.inf if lower is None else lower, "lower")
-        upper = as_param(np.inf if upper is None else upper, "upper")
-        base_params, (part,) = pack_parts([dist], 0)
-        self = object.__new__(cls)
-        self._part = part
-        self._lb = not is_static_inf(lower, -1)
-        self._ub = not is_static_inf(upper, 1)
-        shape, size = to_shape(shape), to_shape(size)
-        implied = broadcast(dist.shape, shape_of(lower), shape_of(upper), what="Censored")
-        if shape is None:
-            shape = size if size is not None else implied
-        if broadcast(implied, shape, what="Censored") != tuple(shape):
-            from jaxmc.distributions.base import ShapeError
-
-            raise ShapeError(f"Censored: the distribution and bounds (shape {implied}) do not broadcast to the "
-                             f"requested shape {tuple(shape)}")
-        return make_rv(self, [*base_params, lower, upper], shape, discrete=part.discrete,
-                       param_names=[*part_param_names("dist", part), "lower", "upper"],
-                       ndims_params=[*part.ndims_params(), 0, 0])
-
-    def _split(self, params):
-        return params[:-2], params[-2], params[-1]
+        check_dist(dist, "Censoring", multivariate="Censoring of multivariate distributions has not been "
+                                                   "implemented yet")
+        return cls._bounded("Censored", dist, lower, upper, to_shape(shape), to_shape(size))
 
     def logp(self, value, *params):
         bp, lower, upper = self._split(params)
-        return censored_logp(self._part.dist, value, bp, lower, upper, self._lb, self._ub)
+        return censored_logp(self.base, value, bp, lower, upper, self._lb, self._ub)
 
     def logcdf(self, value, *params):
         bp, lower, upper = self._split(params)
-        lc = self._part.dist.checked_logcdf(value, *bp)
+        lc = self.base.checked_logcdf(value, *bp)
         if self._lb:
             lc = jnp.where(value < lower, -jnp.inf, lc)
         if self._ub:
@@ -106,7 +65,7 @@ class Censored(Distribution):
 
     def random(self, key, *params, size):
         bp, lower, upper = self._split(params)
-        x = self._part.dist.random(key, *bp, size=tuple(size))
+        x = self.base.random(key, *bp, size=tuple(size))
         return jnp.clip(x, lower, upper).astype(x.dtype)
 
     def support_point(self, *params, size):
@@ -119,9 +78,3 @@ class Censored(Distribution):
     def in_support(self, value, *params):
         _, lower, upper = self._split(params)
         return (value >= lower) & (value <= upper)
-
-    def check_params(self, *params):
-        if self._lb and self._ub:
-            _, lower, upper = self._split(params)
-            return [(lower <= upper, "lower_bound <= upper_bound")]
-        return []

@@ -1,14 +1,12 @@
-"""Shared numerical helpers for log densities (normal CDF in log space, parameter resolution).
-
-All constants are Python floats so that float32 arrays stay float32 (numpy float64 scalars would promote).
-"""
+"""Numerical helpers shared by the families: log-space arithmetic, normal densities and CDFs, Beta functions,
+draws; constants are Python floats so that float32 arrays stay float32."""
 
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-from jaxmc.graph import TensorVariable, apply
+from jaxmc import config
 
 LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))
 LOG2 = float(np.log(2.0))
@@ -17,32 +15,6 @@ LOG2PI = float(np.log(2 * np.pi))
 SQRT2 = float(np.sqrt(2.0))
 PI = float(np.pi)
 EULER_GAMMA = float(np.euler_gamma)
-
-
-# ---------------------------------------------------------------------- building parameters in dist()
-def lift(fn, *args):
-    """Apply `fn` to parameters that may be model variables (builds a graph node) or numbers/arrays."""
-    if any(isinstance(a, TensorVariable) for a in args):
-        return apply(fn, *args)
-    return fn(*[a if isinstance(a, jax.Array)  # includes tracers (dist() called inside jit/grad)
-                else jnp.asarray(np.asarray(a.to_numpy() if hasattr(a, "to_numpy") else a, dtype=float))
-                for a in args])
-
-
-def get_tau_sigma(tau=None, sigma=None):
-    """PyMC's rule: give one of tau (precision) or sigma; default sigma = 1.
-
-    As in PyMC, the sign is kept (a negative sigma or tau gives a negative value, which the parameter
-    checks reject) instead of producing NaN or complex numbers."""
-    if tau is not None and sigma is not None:
-        raise ValueError("Can't pass both tau and sigma")
-    if tau is None and sigma is None:
-        return 1.0, 1.0
-    if sigma is None:
-        sigma = lift(lambda t: jnp.abs(t) ** -0.5 * jnp.sign(t), tau)
-        return tau, sigma
-    tau = lift(lambda s: s ** -2.0 * jnp.sign(s), sigma)
-    return tau, sigma
 
 
 # ---------------------------------------------------------------------- log-space arithmetic
@@ -58,11 +30,30 @@ def log_diff_exp(a, b):
 
 
 def logpow(x, m):
-    """m * log(x), with 0 * log(0) = 0."""
-    return jsp.xlogy(m, x)
+    """log(x**m) with PyMC's convention: 0 when x == 0 and m == 0, -inf when x == 0 otherwise (for
+    m * log(x) with 0 * log(0) = 0 use `jax.scipy.special.xlogy(m, x)`)."""
+    safe = jnp.where(x == 0, 1.0, x)
+    return jnp.where(x == 0, jnp.where(m == 0, 0.0, -jnp.inf), m * jnp.log(safe))
 
 
-# ---------------------------------------------------------------------- normal CDF
+# ---------------------------------------------------------------------- Beta function, binomial coefficients
+def betaln(a, b):
+    """log B(a, b) as PyMC computes it; jax.scipy.special.betaln (jax 0.10) is off by up to ~3e-7."""
+    return jsp.gammaln(a) + jsp.gammaln(b) - jsp.gammaln(a + b)
+
+
+def binomln(n, k):
+    """log C(n, k) for 0 <= k <= n (real n)."""
+    return -jnp.log1p(n) - betaln(n - k + 1.0, k + 1.0)
+
+
+# ---------------------------------------------------------------------- normal density and CDF
+def normal_logpdf(x, mu, sigma):
+    """log density of Normal(mu, sigma) at x."""
+    z = (x - mu) / sigma
+    return -0.5 * z**2 - jnp.log(sigma) - LOG_SQRT_2PI
+
+
 def normal_lcdf(mu, sigma, x):
     """log Phi((x - mu) / sigma), accurate in both tails."""
     return jsp.log_ndtr((x - mu) / sigma)
@@ -73,25 +64,42 @@ def normal_lccdf(mu, sigma, x):
 
 
 def log_diff_ndtr(b, a):
-    """log(Phi(b) - Phi(a)) for b >= a (standardized), accurate in both tails."""
-    upper_tail = a > 0
-    # both in the upper tail: Phi(b) - Phi(a) = Phi(-a) - Phi(-b)
-    la_u, lb_u = jsp.log_ndtr(-a), jsp.log_ndtr(-b)
-    la_l, lb_l = jsp.log_ndtr(a), jsp.log_ndtr(b)
-    hi = jnp.where(upper_tail, la_u, lb_l)
-    lo = jnp.where(upper_tail, lb_u, la_l)
-    return hi + log1mexp(lo - hi)
-
-
-def log_diff_normal_cdf(mu, sigma, x, y):
-    """log(Phi((x - mu) / sigma) - Phi((y - mu) / sigma)) for x >= y."""
-    return log_diff_ndtr((x - mu) / sigma, (y - mu) / sigma)
+    """log(Phi(b) - Phi(a)) for b >= a (standardized; either may be infinite), accurate in both tails: for an
+    interval in the upper tail (a > 0), Phi(-a) - Phi(-b) is used."""
+    upper = a > 0
+    hi = jnp.where(upper, -a, b)
+    lo = jnp.where(upper, -b, a)
+    lhi = jsp.log_ndtr(hi)
+    return lhi + log1mexp(jsp.log_ndtr(lo) - lhi)
 
 
 # ---------------------------------------------------------------------- Bessel functions
 def log_i0(x):
     """log I0(x), stable for large |x|."""
     return jnp.log(jsp.i0e(x)) + jnp.abs(x)
+
+
+# ---------------------------------------------------------------------- dtypes, draws and support points
+def as_float(x):
+    """As a floatX array."""
+    return jnp.asarray(x).astype(config.floatX())
+
+
+def fx():
+    """dtype of draws: floatX (draws are made in the model's precision)."""
+    return jnp.dtype(config.floatX())
+
+
+def full(x, size):
+    """`x` broadcast to the variable's shape (support points)."""
+    return jnp.broadcast_to(x, size)
+
+
+def uniform01(key, size, dtype=None):
+    """Uniform draws in the open interval (0, 1)."""
+    dtype = dtype or fx()
+    tiny = jnp.finfo(dtype).tiny
+    return jax.random.uniform(key, size, dtype=dtype, minval=tiny, maxval=1.0)
 
 
 # ---------------------------------------------------------------------- misc

@@ -1,13 +1,5 @@
-"""Mixtures with PyMC's names, shapes and rules: `Mixture` (a list of components, or one batched component
-whose last batch axis indexes the components; univariate or multivariate), `NormalMixture`, the
-zero-inflated families (mixtures with a point mass at 0) and the hurdle families (zeros from their own
-process; discrete non-zero parts truncated at 1).
-
-log density: logsumexp over components of log(w) + component log density; logcdf likewise; draws pick a
-component index from a categorical with the weights. The default transform follows PyMC: the components'
-common default transform when they all have the same (allowed) one, else none with a
-`MixtureTransformWarning`.
-"""
+"""Mixtures with PyMC's names, shapes and rules: `Mixture`, `NormalMixture`, the zero-inflated families (a point
+mass at 0) and the hurdle families (zeros from their own process; discrete non-zero parts truncated at 1)."""
 
 from __future__ import annotations
 
@@ -20,23 +12,12 @@ import numpy as np
 from jaxmc import config, transforms
 from jaxmc.distributions.base import Distribution, ShapeError
 from jaxmc.distributions.continuous import Gamma, LogNormal, Normal
-from jaxmc.distributions.custom import (
-    as_param,
-    broadcast,
-    check_dist_not_registered,
-    check_kwargs,
-    is_dist_var,
-    make_rv,
-    pack_parts,
-    param_conditions,
-    part_param_names,
-    shape_of,
-    supported_logp,
-    to_shape,
-)
 from jaxmc.distributions.discrete import Binomial, DiracDelta, NegativeBinomial, Poisson
-from jaxmc.distributions.dist_math import get_tau_sigma
+from jaxmc.distributions.params import as_param, get_tau_sigma, shape_of, to_shape
 from jaxmc.distributions.truncated import Truncated
+from jaxmc.distributions.wrappers import (
+    broadcast, check_dist, check_kwargs, make_rv, pack_parts, part_param_names, supported_logp,
+)
 from jaxmc.graph import TensorVariable, apply
 
 __all__ = [
@@ -116,6 +97,11 @@ class Mixture(Distribution):
     `comp_dists` is a list of unnamed `.dist()` variables, or one batched `.dist()` variable whose last batch
     axis indexes the components (e.g. `pm.Poisson.dist(mu=lams, size=(n, K))`); components may be univariate
     or multivariate (the same support shape). `w` has the components on its last axis.
+
+    log density: logsumexp over components of log(w) + component log density; logcdf likewise; draws pick a
+    component index from a categorical with the weights. The default transform follows PyMC: the components'
+    common default transform when they all have the same (allowed) one, else none with a
+    `MixtureTransformWarning`.
     """
 
     @classmethod
@@ -134,11 +120,7 @@ class Mixture(Distribution):
         if not comps:
             raise ValueError("Mixture needs at least one component distribution")
         for d in comps:
-            if not is_dist_var(d):
-                raise ValueError(
-                    f"Component dist must be a distribution created via the `.dist()` API, got {type(d)}"
-                )
-            check_dist_not_registered(d)
+            check_dist(d, "Component")
         if len(comps) > 1 and len({bool(d.owner.discrete) for d in comps}) > 1:
             raise ValueError(
                 "All distributions in comp_dists must be either discrete or continuous.\n"
@@ -242,7 +224,7 @@ class Mixture(Distribution):
         ok = jnp.all((w >= 0) & (w <= 1), axis=-1) & jnp.isclose(jnp.sum(w, axis=-1), 1.0)
         checks = [(ok, "0 <= weights <= 1, sum(weights) == 1")]
         for i, p in enumerate(self._parts):
-            cond = param_conditions(p.dist, p.params(params))
+            cond = p.dist.params_ok(*p.params(params))
             if self._single and jnp.ndim(cond):
                 cond = jnp.all(cond, axis=-1)
             checks.append((cond, f"parameters of component {i}"))

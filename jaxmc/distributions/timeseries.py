@@ -1,13 +1,5 @@
-"""Time series with PyMC's names, parameters, shapes and densities: random walks (`RandomWalk` from any
-`init_dist` / `innovation_dist`, and the Gaussian, multivariate normal and multivariate Student-t walks),
-`AR`, `GARCH11` and `EulerMaruyama`.
-
-The time axis is the first support axis (the last axis for univariate series): a series has shape
-(*batch, T, *innovation support). `steps` is T minus the initial values (1, or `ar_order` for AR); as in
-PyMC it is inferred from `shape` / `dims` / `observed` when not given. Log densities are vectorized over
-time (differences of the value, slices for the AR lags, an associative scan for the GARCH variance
-recursion); draws use `jax.lax.scan` or a cumulative sum.
-"""
+"""Time series with PyMC's names, parameters, shapes and densities: random walks, `AR`, `GARCH11` and
+`EulerMaruyama` (the time axis is the first support axis; log densities are vectorized over time)."""
 
 from __future__ import annotations
 
@@ -18,23 +10,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
+from jaxmc.distributions import constraints
 from jaxmc.distributions.base import Distribution, ShapeError
 from jaxmc.distributions.continuous import Normal
-from jaxmc.distributions.custom import (
-    as_param,
-    broadcast,
-    check_dist_not_registered,
-    check_kwargs,
-    is_dist_var,
-    make_rv,
-    pack_parts,
-    part_param_names,
-    shape_of,
-    static_int,
-    to_shape,
-)
-from jaxmc.distributions.dist_math import LOG_SQRT_2PI, get_tau_sigma
+from jaxmc.distributions.dist_math import normal_logpdf
 from jaxmc.distributions.multivariate import MvNormal, MvStudentT
+from jaxmc.distributions.params import as_param, get_tau_sigma, shape_of, static_int, to_shape
+from jaxmc.distributions.wrappers import (
+    batch_shape, broadcast, check_dist, check_dist_not_registered, check_kwargs, is_dist_var, make_rv,
+    pack_parts, part_param_names,
+)
 from jaxmc.graph import TensorVariable, apply
 
 __all__ = [
@@ -67,17 +52,24 @@ def _steps(steps, shape, offset, ndim_supp=1, what="steps"):
     return steps
 
 
-def _normal_logp(x, mu, sigma):
-    z = (x - mu) / sigma
-    return -0.5 * z**2 - jnp.log(sigma) - LOG_SQRT_2PI
-
-
-def _init_warning(default):
+def _init_warning(default, stacklevel=3):
     warnings.warn(
         f"Initial distribution not specified, defaulting to `{default}`. You can specify an init_dist "
         "manually to suppress this warning.",
-        UserWarning, stacklevel=3,
+        UserWarning, stacklevel=stacklevel,
     )
+
+
+def _init_dist(init_dist, max_ndim_supp, support, default_shape):
+    """The `init_dist` of AR / EulerMaruyama, checked, or `Normal.dist(0, 100)` (with a warning)."""
+    if init_dist is None:
+        _init_warning("Normal.dist(0, 100, shape=...)", stacklevel=4)
+        return Normal.dist(0, 100, shape=default_shape)
+    check_dist(init_dist, "Init")
+    if init_dist.owner.ndim_supp > max_ndim_supp:
+        raise ValueError(f"Init distribution must have {support} support dimension, "
+                         f"got ndim_supp={init_dist.owner.ndim_supp}.")
+    return init_dist
 
 
 # ====================================================================== random walks
@@ -86,7 +78,13 @@ class RandomWalk(Distribution):
 
     `init_dist` and `innovation_dist` are unnamed `.dist()` variables of the same support dimensionality; the
     series has shape (*batch, steps + 1, *support). The innovation parameters broadcast against the batch
-    (they do not vary over time)."""
+    (they do not vary over time).
+
+    The time axis is the first support axis (the last axis for univariate series): a series has shape
+    (*batch, T, *innovation support). `steps` is T minus the initial values (1, or `ar_order` for AR); as in
+    PyMC it is inferred from `shape` / `dims` / `observed` when not given. Log densities are vectorized over
+    time (differences of the value, slices for the AR lags, an associative scan for the GARCH variance
+    recursion); draws use `jax.lax.scan` or a cumulative sum."""
 
     @classmethod
     def dist(cls, init_dist, innovation_dist, steps=None, *, shape=None, size=None, **kwargs):
@@ -238,6 +236,8 @@ class AR(Distribution):
     shape (*batch, steps + ar_order), the first ar_order values from `init_dist` (default
     `Normal.dist(0, 100)`, with a warning)."""
 
+    arg_constraints = {"sigma": constraints.positive}
+
     @classmethod
     def dist(cls, rho, sigma=None, tau=None, *, init_dist=None, steps=None, constant=False, ar_order=None,
              shape=None, size=None, **kwargs):
@@ -249,26 +249,11 @@ class AR(Distribution):
         ar_order = cls._get_ar_order(rhos, ar_order, constant)
         shape, size = to_shape(shape), to_shape(size)
         steps = _steps(steps, shape, ar_order)
-        if init_dist is not None:
-            if not is_dist_var(init_dist):
-                raise ValueError(f"Init dist must be a distribution created via the `.dist()` API, got "
-                                 f"{type(init_dist)}")
-            check_dist_not_registered(init_dist)
-            if init_dist.owner.ndim_supp > 1:
-                raise ValueError("Init distribution must have a scalar or vector support dimension, "
-                                 f"got ndim_supp={init_dist.owner.ndim_supp}.")
-        else:
-            warnings.warn(
-                "Initial distribution not specified, defaulting to `Normal.dist(0, 100, shape=...)`. You can "
-                "specify an init_dist manually to suppress this warning.", UserWarning, stacklevel=2)
-            init_dist = Normal.dist(0, 100, shape=(*shape_of(sigma), ar_order))
+        init_dist = _init_dist(init_dist, 1, "a scalar or vector", (*shape_of(sigma), ar_order))
         init_params, (pi,) = pack_parts([init_dist], 2)
         init_batch = tuple(init_dist.shape[:-1]) if len(init_dist.shape) else ()
         implied = broadcast(shape_of(sigma), shape_of(rhos)[:-1], init_batch, what="AR")
-        if shape is not None:
-            batch = tuple(shape[:-1])
-        else:
-            batch = tuple(size) if size is not None else implied
+        batch = batch_shape(implied, shape, size, 1)
         self = object.__new__(cls)
         self.ar_order = ar_order
         self.constant_term = constant
@@ -299,14 +284,11 @@ class AR(Distribution):
     def logp(self, value, rhos, sigma, *init_params):
         p = self.ar_order
         innov = value[..., p:] - self._expectation(value, rhos)
-        innov_lp = jnp.sum(_normal_logp(innov, 0.0, sigma[..., None]), axis=-1)
+        innov_lp = jnp.sum(normal_logpdf(innov, 0.0, sigma[..., None]), axis=-1)
         init_lp = self._init.dist.checked_logp(value[..., :p], *init_params)
         if self._init.ndim_supp == 0:
             init_lp = jnp.sum(init_lp, axis=-1)
         return init_lp + innov_lp
-
-    def check_params(self, rhos, sigma, *init_params):
-        return [(sigma > 0, "sigma > 0")]
 
     def random(self, key, rhos, sigma, *init_params, size):
         size = tuple(size)
@@ -367,10 +349,7 @@ class GARCH11(Distribution):
         params = [as_param(x, n) for x, n in zip((omega, alpha_1, beta_1, initial_vol),
                                                  ("omega", "alpha_1", "beta_1", "initial_vol"))]
         implied = broadcast(*[shape_of(p) for p in params], what="GARCH11")
-        if shape is not None:
-            batch = tuple(shape[:-1])
-        else:
-            batch = tuple(size) if size is not None else implied
+        batch = batch_shape(implied, shape, size, 1)
         self = object.__new__(cls)
         return make_rv(self, params, (*batch, steps + 1), discrete=False, ndim_supp=1,
                        param_names=["omega", "alpha_1", "beta_1", "initial_vol"], ndims_params=[0, 0, 0, 0])
@@ -379,7 +358,7 @@ class GARCH11(Distribution):
         y = jnp.moveaxis(value, -1, 0)
         var = _garch_variances(y, omega, alpha_1, beta_1, initial_vol)
         sigma = jnp.sqrt(var)
-        lp = jnp.sum(_normal_logp(y, 0.0, sigma), axis=0)
+        lp = jnp.sum(normal_logpdf(y, 0.0, sigma), axis=0)
         return jnp.where(jnp.all(sigma > 0, axis=0), lp, -jnp.inf)
 
     def random(self, key, omega, alpha_1, beta_1, initial_vol, size):
@@ -419,26 +398,11 @@ class EulerMaruyama(Distribution):
         steps = _steps(steps, shape, 1)
         dt = as_param(dt, "dt")
         sde_pars = [as_param(p, f"sde_par{i}") for i, p in enumerate(sde_pars)]
-        if init_dist is not None:
-            if not is_dist_var(init_dist):
-                raise ValueError(f"Init dist must be a distribution created via the `.dist()` API, got "
-                                 f"{type(init_dist)}")
-            check_dist_not_registered(init_dist)
-            if init_dist.owner.ndim_supp > 0:
-                raise ValueError("Init distribution must have a scalar support dimension, "
-                                 f"got ndim_supp={init_dist.owner.ndim_supp}.")
-        else:
-            warnings.warn(
-                "Initial distribution not specified, defaulting to `Normal.dist(0, 100, shape=...)`. You can "
-                "specify an init_dist manually to suppress this warning.", UserWarning, stacklevel=2)
-            init_dist = Normal.dist(0, 100, shape=shape_of(sde_pars[0]) if sde_pars else ())
+        init_dist = _init_dist(init_dist, 0, "a scalar", shape_of(sde_pars[0]) if sde_pars else ())
         n = len(sde_pars)
         init_params, (pi,) = pack_parts([init_dist], 1 + n)
         implied = broadcast(*[shape_of(p) for p in sde_pars], tuple(init_dist.shape), what="EulerMaruyama")
-        if shape is not None:
-            batch = tuple(shape[:-1])
-        else:
-            batch = tuple(size) if size is not None else implied
+        batch = batch_shape(implied, shape, size, 1)
         self = object.__new__(cls)
         self.sde_fn = sde_fn
         self._n_pars = n
@@ -467,7 +431,7 @@ class EulerMaruyama(Distribution):
         mu = xtm1 + dt * f
         sigma = jnp.sqrt(dt) * g
         sigma = jnp.broadcast_to(sigma, jnp.broadcast_shapes(jnp.shape(sigma), xt.shape))
-        sde_lp = jnp.sum(_normal_logp(xt, mu, sigma), axis=-1)
+        sde_lp = jnp.sum(normal_logpdf(xt, mu, sigma), axis=-1)
         sde_lp = jnp.where(jnp.all(sigma > 0, axis=-1), sde_lp, -jnp.inf)
         init_lp = self._init.dist.checked_logp(value[..., 0], *init_params)
         return init_lp + sde_lp

@@ -504,7 +504,7 @@ def test_gradients_of_logcdf_in_shape_parameters():
 
 
 def test_betainc_derivatives():
-    from jaxmc.distributions.discrete import betainc
+    from jaxmc.distributions.discrete.cdf import betainc
 
     rng = np.random.default_rng(11)
     a, b, x = rng.uniform(0.3, 25, 30), rng.uniform(0.3, 25, 30), rng.uniform(0.02, 0.98, 30)

@@ -1,19 +1,17 @@
-"""Mixtures, zero-inflated and hurdle families: log densities and CDFs against hand-built scipy mixtures and
-PyMC (one compiled PyMC function), model-level PyMC parity, default transforms (and their Jacobians), shapes
-and errors, draws' moments."""
+"""Mixtures, zero-inflated and hurdle families: log densities and CDFs against scipy and PyMC, model parity,
+default transforms and their Jacobians, shapes and errors, draws' moments."""
 
 from __future__ import annotations
 
-import functools
 import warnings
 
-import jax
 import numpy as np
 import pytest
 import scipy.stats as st
 from scipy.special import logsumexp
 
 import jaxmc
+from tests.distributions.helpers import fast, jaxmc_cases, np_logp, pymc_by_row
 from tests.helpers import check_transform, pymc_parity
 
 pymc = pytest.importorskip("pymc")
@@ -22,17 +20,6 @@ pytensor = pytest.importorskip("pytensor")
 R = np.random.default_rng(7)
 N = 24
 COV = np.array([[1.0, 0.4], [0.4, 0.8]])
-
-
-def _np_logp(rv, value):
-    """`pm.logp` as numbers (it returns a graph node, as PyMC)."""
-    return np.asarray(jaxmc.logp(rv, value).eval())
-
-
-def _quiet(fn, *a, **k):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*a, **k)
 
 
 REALS = R.normal(1.0, 3.0, size=(N, 1))[:, 0]
@@ -72,45 +59,14 @@ CASES = {
                                 MV, False),
 }
 
-
-def _fast(fn, *a, **k):
-    """PyMC with PyTensor's FAST_COMPILE mode (no C compilation: these graphs are small)."""
-    with pytensor.config.change_flags(mode="FAST_COMPILE"):
-        return _quiet(fn, *a, **k)
-
-
-def jit_eval(rv, values, what="logp"):
-    """`pm.logp` / `pm.logcdf` of a `.dist()` variable with constant parameters, as one jitted function."""
-    d = rv.owner
-    f = d.checked_logp if what == "logp" else d.checked_logcdf
-    return np.asarray(jax.jit(lambda v, *p: f(v, *p))(values, *d.params))
-
-
-@functools.lru_cache(maxsize=None)
-def _jaxmc(name, what="logp"):
-    make, values, _ = CASES[name]
-    return jit_eval(_quiet(make, jaxmc), values, what)
+_jaxmc = jaxmc_cases(CASES)
 
 
 @pytest.fixture(scope="module")
 def pymc_results():
-    """PyMC's logp (and logcdf) of every case in one compiled function of a symbolic value per case, called
-    once per value (PyMC's mixtures take values of the variable's shape)."""
-    import pytensor.tensor as pt
-
-    ins, outs, keys = [], [], []
-    for i, (name, (make, values, has_cdf)) in enumerate(CASES.items()):
-        v = pt.tensor(f"v{i}", shape=values.shape[1:], dtype=str(values.dtype))
-        ins.append(v)
-        rv = _quiet(make, pymc)
-        outs.append(pymc.logp(rv, v))
-        keys.append((name, "logp"))
-        if has_cdf:
-            outs.append(pymc.logcdf(rv, v))
-            keys.append((name, "logcdf"))
-    fn = _quiet(pytensor.function, ins, outs, on_unused_input="ignore", mode="FAST_COMPILE")
-    rows = [fn(*[values[r] for _, values, _ in CASES.values()]) for r in range(N)]
-    return {key: np.stack([np.asarray(row[j]) for row in rows]) for j, key in enumerate(keys)}
+    """PyMC's logp (and logcdf) of every case in one compiled function (PyMC's mixtures take values of the
+    variable's shape)."""
+    return pymc_by_row(CASES, N)
 
 
 # ---------------------------------------------------------------------------------------------- 0. names
@@ -200,11 +156,11 @@ def test_invalid_weights_and_component_parameters():
         warnings.simplefilter("ignore")
         bad_w = jaxmc.Mixture.dist([0.3, 0.3], [jaxmc.Normal.dist(), jaxmc.Normal.dist(1.0)])
         bad_comp = jaxmc.Mixture.dist([0.5, 0.5], [jaxmc.Normal.dist(), jaxmc.Normal.dist(1.0, -1.0)])
-    assert np.isneginf(_np_logp(bad_w, 0.0)) and np.isneginf(_np_logp(bad_comp, 0.0))
-    assert np.isneginf(_np_logp(jaxmc.ZeroInflatedPoisson.dist(1.5, 2.0), 1))
-    assert np.isneginf(_np_logp(jaxmc.HurdlePoisson.dist(-0.1, 2.0), 1))
-    assert np.all(np.isneginf(_np_logp(jaxmc.ZeroInflatedPoisson.dist(0.5, 2.0), np.array([-1, 2.5]))))
-    assert np.isneginf(_np_logp(jaxmc.HurdleGamma.dist(0.5, 2.0, 1.0), -1.0))
+    assert np.isneginf(np_logp(bad_w, 0.0)) and np.isneginf(np_logp(bad_comp, 0.0))
+    assert np.isneginf(np_logp(jaxmc.ZeroInflatedPoisson.dist(1.5, 2.0), 1))
+    assert np.isneginf(np_logp(jaxmc.HurdlePoisson.dist(-0.1, 2.0), 1))
+    assert np.all(np.isneginf(np_logp(jaxmc.ZeroInflatedPoisson.dist(0.5, 2.0), np.array([-1, 2.5]))))
+    assert np.isneginf(np_logp(jaxmc.HurdleGamma.dist(0.5, 2.0, 1.0), -1.0))
 
 
 # ---------------------------------------------------------------------------------------------- 3. models
@@ -235,7 +191,7 @@ def _mixture_model(pm):
 
 
 def test_model_parity():
-    jm, pmm = _fast(pymc_parity, _mixture_model)
+    jm, pmm = fast(pymc_parity, _mixture_model)
     names = {v.name for v in jm.value_vars}
     assert {"w_simplex__", "mu_ordered__", "mx_pos_log__", "mx_single"} <= names
     ip = jm.initial_point()
@@ -252,7 +208,7 @@ def test_imputed_mixture_matches_pymc():
             pm.NormalMixture("y", w, mu, sigma=np.array([1.0, 0.5]), observed=y)
         return m
 
-    jm, _ = _fast(pymc_parity, build, n_points=5)
+    jm, _ = fast(pymc_parity, build, n_points=5)
     assert jm.initial_point()["y_unobserved"].shape == (2,)
 
 

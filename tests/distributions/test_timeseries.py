@@ -3,15 +3,14 @@ model-level PyMC parity (value variables, dims, compiled logp), steps/shape infe
 
 from __future__ import annotations
 
-import functools
 import warnings
 
-import jax
 import numpy as np
 import pytest
 import scipy.stats as st
 
 import jaxmc
+from tests.distributions.helpers import fast, jaxmc_cases, np_logp, pymc_by_row
 from tests.helpers import pymc_parity
 
 pymc = pytest.importorskip("pymc")
@@ -19,17 +18,6 @@ pytensor = pytest.importorskip("pytensor")
 
 R = np.random.default_rng(11)
 T = 8
-
-
-def _np_logp(rv, value):
-    """`pm.logp` as numbers (it returns a graph node, as PyMC)."""
-    return np.asarray(jaxmc.logp(rv, value).eval())
-
-
-def _quiet(fn, *a, **k):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*a, **k)
 
 
 def _ou(x, k):  # Ornstein-Uhlenbeck drift and constant diffusion, valid for PyMC and jaxmc
@@ -77,38 +65,15 @@ CASES = {
                                                        init_dist=pm.Normal.dist(0.0, 2.0), steps=T - 1), SERIES),
 }
 
-
-def _fast(fn, *a, **k):
-    """PyMC with PyTensor's FAST_COMPILE mode (no C compilation: these graphs are small)."""
-    with pytensor.config.change_flags(mode="FAST_COMPILE"):
-        return _quiet(fn, *a, **k)
-
-
-def jit_logp(rv, values):
-    d = rv.owner
-    return np.asarray(jax.jit(lambda v, *p: d.checked_logp(v, *p))(values, *d.params))
-
-
-@functools.lru_cache(maxsize=None)
-def _jaxmc_logp(name):
-    make, values = CASES[name]
-    return jit_logp(_quiet(make, jaxmc), values)
+_jaxmc_logp = jaxmc_cases(CASES)
 
 
 @pytest.fixture(scope="module")
 def pymc_logps():
     """PyMC's logp of every case in one compiled function of one symbolic value per case (PyMC's time series
     logp takes one series at a time), called once per row of the values."""
-    import pytensor.tensor as pt
-
-    ins, outs = [], []
-    for i, (make, values) in enumerate(CASES.values()):
-        v = pt.tensor(f"v{i}", shape=values.shape[1:], dtype="float64")
-        ins.append(v)
-        outs.append(pymc.logp(_quiet(make, pymc), v))
-    fn = _quiet(pytensor.function, ins, outs, mode="FAST_COMPILE")
-    rows = [fn(*[values[r] for _, values in CASES.values()]) for r in range(4)]
-    return {name: np.stack([np.asarray(row[i]) for row in rows]) for i, name in enumerate(CASES)}
+    res = pymc_by_row({name: (make, values, False) for name, (make, values) in CASES.items()}, 4)
+    return {name: res[(name, "logp")] for name in CASES}
 
 
 # ---------------------------------------------------------------------------------------------- 0. names
@@ -180,7 +145,7 @@ def test_garch11_scipy():
     np.testing.assert_allclose(_jaxmc_logp("GARCH11-batch"), ref, rtol=1e-12)
     # a long series: the associative scan agrees with the sequential recursion
     y = R.normal(size=200) * 0.3
-    lp = _np_logp(jaxmc.GARCH11.dist(0.05, 0.1, 0.85, 0.5, steps=199), y)
+    lp = np_logp(jaxmc.GARCH11.dist(0.05, 0.1, 0.85, 0.5, steps=199), y)
     np.testing.assert_allclose(lp, _garch_ref(y, 0.05, 0.1, 0.85, 0.5), rtol=1e-10)
 
 
@@ -200,13 +165,13 @@ def test_logp_matches_pymc(name, pymc_logps):
 
 
 def test_invalid_parameters_give_minus_inf():
-    assert np.isneginf(_np_logp(jaxmc.AR.dist([0.5], sigma=-1.0, init_dist=jaxmc.Normal.dist(), steps=3),
-                                  np.zeros(4)))
-    assert np.isneginf(_np_logp(jaxmc.GaussianRandomWalk.dist(sigma=-1.0, init_dist=jaxmc.Normal.dist(), steps=3),
-                                  np.zeros(4)))
-    assert np.isneginf(_np_logp(jaxmc.GARCH11.dist(-1.0, 0.1, 0.1, 1.0, steps=3), np.ones(4)))
+    assert np.isneginf(np_logp(jaxmc.AR.dist([0.5], sigma=-1.0, init_dist=jaxmc.Normal.dist(), steps=3),
+                                 np.zeros(4)))
+    assert np.isneginf(np_logp(jaxmc.GaussianRandomWalk.dist(sigma=-1.0, init_dist=jaxmc.Normal.dist(), steps=3),
+                                 np.zeros(4)))
+    assert np.isneginf(np_logp(jaxmc.GARCH11.dist(-1.0, 0.1, 0.1, 1.0, steps=3), np.ones(4)))
     em = jaxmc.EulerMaruyama.dist(0.1, lambda x, s: (0 * x, s), (-1.0,), init_dist=jaxmc.Normal.dist(), steps=3)
-    assert np.isneginf(_np_logp(em, np.zeros(4)))
+    assert np.isneginf(np_logp(em, np.zeros(4)))
 
 
 # ---------------------------------------------------------------------------------------------- 3. models
@@ -235,7 +200,7 @@ def _ts_model(pm):
 
 
 def test_model_parity():
-    jm, pmm = _fast(pymc_parity, _ts_model)
+    jm, pmm = fast(pymc_parity, _ts_model)
     names = {v.name for v in jm.value_vars}
     assert {"grw", "ar", "mvgrw", "em", "rw", "sigma_log__", "a1_logodds__"} <= names
     ip = jm.initial_point()

@@ -1,13 +1,9 @@
-"""Censored, Truncated and CustomDist / DensityDist: log densities and CDFs against scipy and PyMC (one
-compiled PyMC function), model-level PyMC parity, transforms, draws (inverse CDF, rejection, user NumPy
-functions, generative graphs) and PyMC's errors."""
+"""Censored, Truncated and CustomDist / DensityDist: log densities and CDFs against scipy and PyMC, model
+parity, transforms, draws (inverse CDF, rejection, user functions, generative graphs) and PyMC's errors."""
 
 from __future__ import annotations
 
-import functools
-import warnings
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -15,6 +11,7 @@ import scipy.stats as st
 from scipy import integrate
 
 import jaxmc
+from tests.distributions.helpers import fast, jaxmc_cases, np_logp, pymc_at_values
 from tests.helpers import PYMC6, check_transform, pymc_parity
 
 pymc = pytest.importorskip("pymc")
@@ -22,29 +19,6 @@ pytensor = pytest.importorskip("pytensor")
 
 R = np.random.default_rng(23)
 N = 16
-
-
-def _np_logp(rv, value):
-    """`pm.logp` as numbers (it returns a graph node, as PyMC)."""
-    return np.asarray(jaxmc.logp(rv, value).eval())
-
-
-def _quiet(fn, *a, **k):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*a, **k)
-
-
-def _fast(fn, *a, **k):
-    """PyMC with PyTensor's FAST_COMPILE mode (no C compilation: these graphs are small)."""
-    with pytensor.config.change_flags(mode="FAST_COMPILE"):
-        return _quiet(fn, *a, **k)
-
-
-def jit_eval(rv, values, what="logp"):
-    d = rv.owner
-    f = d.checked_logp if what == "logp" else d.checked_logcdf
-    return np.asarray(jax.jit(lambda v, *p: f(v, *p))(values, *d.params))
 
 
 def _with(values, *extra):
@@ -100,33 +74,19 @@ CASES = {
         1.0, 2.0, dist=lambda mu, s, size: pm.math.clip(pm.Normal.dist(mu, s, size=size), -1.0, 3.0)), CENS_X, False),
 }
 
-
-@functools.lru_cache(maxsize=None)
-def _jaxmc(name, what="logp"):
-    make, values, _ = CASES[name]
-    return jit_eval(_quiet(make, jaxmc), values, what)
+_jaxmc = jaxmc_cases(CASES)
 
 
 @pytest.fixture(scope="module")
 def pymc_results():
     """PyMC's logp (and logcdf) of every case in one compiled function."""
-    outs, keys = [], []
-    for name, (make, values, has_cdf) in CASES.items():
-        rv = _quiet(make, pymc)
-        outs.append(pymc.logp(rv, values))
-        keys.append((name, "logp"))
-        if has_cdf:
-            outs.append(pymc.logcdf(rv, values))
-            keys.append((name, "logcdf"))
-    fn = _fast(pytensor.function, [], outs)
-    return {k: np.asarray(v) for k, v in zip(keys, fn())}
+    return pymc_at_values(CASES)
 
 
 # ---------------------------------------------------------------------------------------------- 0. names
 def test_names_exported():
     for name in ("Censored", "Truncated", "CustomDist", "DensityDist"):
         assert hasattr(jaxmc, name)
-
 
 
 def test_density_dist_is_deprecated():
@@ -257,7 +217,7 @@ def _wrapper_model(pm):
 
 
 def test_model_parity():
-    jm, pmm = _fast(pymc_parity, _wrapper_model)
+    jm, pmm = fast(pymc_parity, _wrapper_model)
     names = {v.name for v in jm.value_vars}
     assert names == {"mu", "sigma_log__", "cens_free", "tg_interval__", "te_interval__", "cd_free"}
     ip = jm.initial_point()
@@ -361,7 +321,7 @@ def test_custom_dist_shapes_dtypes_and_signature():
     assert mv.shape == (3,) and mv.owner.ndim_supp == 1
     x = jaxmc.draw(mv, draws=5, random_seed=1)
     assert x.shape == (5, 3)
-    np.testing.assert_allclose(_np_logp(mv, np.ones(3)), -1.5)
+    np.testing.assert_allclose(np_logp(mv, np.ones(3)), -1.5)
     cnt = jaxmc.CustomDist.dist(3.0, dtype="int64", random=lambda lam, rng=None, size=None: rng.poisson(lam, size),
                                 size=(2, 4))
     x = jaxmc.draw(cnt, draws=7, random_seed=2)
@@ -431,8 +391,8 @@ def test_simulator_matches_pymc():
     outs, ours = [], []
     for kw in kinds:
         outs.append(pymc.logp(pymc.Simulator.dist(_constant_sim, 1.0, 0.5, size=6, **kw), values))
-        ours.append(np.asarray(_np_logp(jaxmc.Simulator.dist(_constant_sim, 1.0, 0.5, size=6, **kw), values)))
-    ref = _fast(pytensor.function, [], outs)()
+        ours.append(np.asarray(np_logp(jaxmc.Simulator.dist(_constant_sim, 1.0, 0.5, size=6, **kw), values)))
+    ref = fast(pytensor.function, [], outs)()
     for a, b in zip(ours, ref):
         np.testing.assert_allclose(a, b, rtol=1e-10)
     with pytest.raises(NotImplementedError, match="KL"):
@@ -474,7 +434,7 @@ def test_float32():
             (jaxmc.AR.dist([0.5, 0.2], sigma=1.0, init_dist=jaxmc.Normal.dist(), steps=4), np.arange(6.0)),
         ]
         for d, v in dists:
-            lp = _np_logp(d, v.astype(np.float32))
+            lp = np_logp(d, v.astype(np.float32))
             assert lp.dtype == np.float32 and np.all(np.isfinite(lp)), type(d.owner).__name__
         x = jaxmc.draw([d for d, _ in dists] + [jaxmc.HurdlePoisson.dist(0.5, 2.0)], draws=3, random_seed=1)
         assert [a.dtype for a in x] == [np.float32] * 5 + [np.int32]
