@@ -8,6 +8,7 @@ import jax.scipy.special as jsp
 
 from jaxmc import cpu_ops
 from jaxmc.graph import TensorVariable, apply
+from jaxmc.distributions.dist_math import betaln
 
 
 def lift(fn, name=None):
@@ -22,7 +23,7 @@ def lift(fn, name=None):
 
 
 def _log1mexp(x):
-    # log(1 - exp(x)) for x <= 0 (PyMC >= 5.x convention), stable on both sides of -log(2)
+    # PyMC's pm.math.log1mexp: nan for x > 0 (dist_math.log1mexp clamps x at 0 for log densities)
     return jnp.where(x > -0.6931471805599453, jnp.log(-jnp.expm1(x)), jnp.log1p(-jnp.exp(x)))
 
 
@@ -43,11 +44,6 @@ def _kronecker(*ms):
     for m in ms[1:]:
         out = jnp.kron(out, m)
     return out
-
-
-def _betaln(a, b):
-    # jax.scipy.special.betaln loses ~3e-7 absolute accuracy at moderate arguments (jax 0.10)
-    return jsp.gammaln(a) + jsp.gammaln(b) - jsp.gammaln(a + b)
 
 
 def _switch(cond, a, b):
@@ -82,9 +78,9 @@ _TABLE = {
     "log1mexp": _log1mexp, "logsumexp": jsp.logsumexp, "logaddexp": jnp.logaddexp,
     "softmax": jax.nn.softmax, "log_softmax": jax.nn.log_softmax, "erf": jsp.erf, "erfc": jsp.erfc,
     "erfinv": jsp.erfinv, "erfcinv": lambda x: jsp.erfinv(1 - x), "gammaln": jsp.gammaln,
-    "gamma": jsp.gamma, "digamma": jsp.digamma, "betaln": _betaln,
+    "gamma": jsp.gamma, "digamma": jsp.digamma, "betaln": betaln,
     "gammainc": jsp.gammainc, "gammaincc": jsp.gammaincc, "xlogy": jsp.xlogy, "xlog1py": jsp.xlog1py,
-    "probit": jsp.ndtri, "invprobit": jsp.ndtr, "logbeta": _betaln, "logdiffexp": lambda a, b: a + _log1mexp(b - a),
+    "probit": jsp.ndtri, "invprobit": jsp.ndtr, "logbeta": betaln, "logdiffexp": lambda a, b: a + _log1mexp(b - a),
     # reductions and shape
     "sum": jnp.sum, "prod": jnp.prod, "mean": jnp.mean, "max": jnp.max, "min": jnp.min, "std": jnp.std,
     "var": jnp.var, "all": jnp.all, "any": jnp.any, "argmax": jnp.argmax, "argmin": jnp.argmin,

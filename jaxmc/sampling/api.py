@@ -9,6 +9,7 @@ import warnings
 import jax.numpy as jnp
 
 from jaxmc import convert
+from jaxmc.distributions.simulator import Simulator
 from jaxmc.model import modelcontext
 from jaxmc.nuts import ADAPTATIONS, DEFAULTS
 from jaxmc.sampling.checks import warn_convergence
@@ -112,7 +113,7 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
 
 
 def _check_sampleable(model, cm):
-    simulators = [rv.name for rv in model.basic_RVs if type(rv.owner).__name__ == "Simulator"]
+    simulators = [rv.name for rv in model.basic_RVs if isinstance(rv.owner, Simulator)]
     if simulators:
         raise SamplingError(f"{simulators} are pm.Simulator variables: they have no gradient, and jaxmc has no "
                             "likelihood-free sampler (PyMC uses pm.sample_smc for them).")
