@@ -72,7 +72,7 @@ class InnerGraph:
         self.steps = [n for n in nodes if n.id in inner_ids and n.id not in ph_ids]
         for n in self.steps:
             if n.kind in ("rv", "data"):
-                raise ValueError(f"{what} creates random variables or data ({n._label()}); create them "
+                raise ValueError(f"{what} creates random variables or data ({n.label()}); create them "
                                  "outside and pass them in (or use them from the enclosing scope)")
         free, seen = [], set()
         for n in self.steps:

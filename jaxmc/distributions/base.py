@@ -98,7 +98,7 @@ class Distribution:
                 f"{cls.__name__}: parameters do not broadcast together: "
                 + ", ".join(f"{n}{tuple(a.shape)}" for n, a in zip(cls.param_names, avals))
             ) from None
-        supp = tuple(self._supp_shape(*avals)) if cls.ndim_supp else ()
+        supp = tuple(self.supp_shape(*avals)) if cls.ndim_supp else ()
         if shape is not None:
             shape = to_shape(shape)
             if len(shape) < cls.ndim_supp:
@@ -134,9 +134,9 @@ class Distribution:
         node.model = None
         return node
 
-    def _supp_shape(self, *avals):
+    def supp_shape(self, *avals):
         """Shape of one draw for multivariate families (from parameter shapes)."""
-        raise NotImplementedError(f"{type(self).__name__} must define _supp_shape")
+        raise NotImplementedError(f"{type(self).__name__} must define supp_shape")
 
     # ------------------------------------------------------------------ per-family math (arrays)
     def logp(self, value, *params):

@@ -27,7 +27,7 @@ def rv_shape(rv: Node, params, env) -> tuple[int, ...]:
     k = dist.ndims_params or (0,) * len(params)
     batch = jnp.broadcast_shapes(*[jnp.shape(p)[: jnp.ndim(p) - n] for p, n in zip(params, k)]) \
         if params else ()
-    supp = tuple(dist._supp_shape(*[aval_of(p) for p in params])) if dist.ndim_supp else ()
+    supp = tuple(dist.supp_shape(*[aval_of(p) for p in params])) if dist.ndim_supp else ()
     return (*batch, *supp)
 
 

@@ -56,12 +56,12 @@ class TensorVariable(Node):
 
     def __len__(self):
         if not self.shape:
-            raise TypeError(f"len() of a scalar variable {self._label()}")
+            raise TypeError(f"len() of a scalar variable {self.label()}")
         return self.shape[0]
 
     def __iter__(self):
         if not self.shape:
-            raise TypeError(f"iteration over a scalar variable {self._label()}")
+            raise TypeError(f"iteration over a scalar variable {self.label()}")
         return (self[i] for i in range(self.shape[0]))
 
     def __float__(self):
@@ -69,11 +69,11 @@ class TensorVariable(Node):
 
     def __bool__(self):
         raise TypeError(
-            f"The truth value of a model variable {self._label()} is not known while building the model; "
+            f"The truth value of a model variable {self.label()} is not known while building the model; "
             "use pm.math.switch(cond, a, b) (or pm.math.where) instead of Python `if`/`and`/`or`."
         )
 
-    def _label(self):
+    def label(self):
         return repr(self.name) if self.name else f"<{self.kind} shape={self.shape}>"
 
     def __repr__(self):
@@ -187,7 +187,7 @@ class TensorVariable(Node):
         for i in idx:
             if isinstance(i, TensorVariable) and i.dtype == np.bool_:
                 raise IndexError(
-                    f"Boolean masks that are model variables or pm.Data cannot index {self._label()}: the "
+                    f"Boolean masks that are model variables or pm.Data cannot index {self.label()}: the "
                     "result's length would depend on the data. Index with a numpy boolean array, or with "
                     "integer indices (np.flatnonzero(mask)) stored in pm.Data."
                 )
@@ -215,7 +215,7 @@ class TensorVariable(Node):
                 bad = arr[(arr >= n) | (arr < -n)]
                 if bad.size:
                     raise IndexError(f"index {int(bad.flat[0])} is out of bounds for axis {axis} of "
-                                     f"{self._label()}, which has size {n} (shape {tuple(self.shape)})")
+                                     f"{self.label()}, which has size {n} (shape {tuple(self.shape)})")
 
     # --- methods (numpy-like) --------------------------------------------------------------------------
     @property
@@ -318,7 +318,7 @@ class TensorVariable(Node):
             value = np.asarray(evaluate([self], {})[0])
             return value.astype(dtype) if dtype is not None else value
         raise TypeError(
-            f"Model variable {self._label()} has no value while the model is being built. Use pm.math "
+            f"Model variable {self.label()} has no value while the model is being built. Use pm.math "
             "or numpy functions on it to build expressions; to get a value use pm.draw(var) or "
             "var.eval()."
         )
@@ -356,7 +356,7 @@ def apply(fn: Callable, *args, **kwargs) -> Any:
     try:
         aval = jax.eval_shape(op, *[n.aval for n in inputs])
     except Exception as err:  # turn shape errors into a readable message
-        shapes = ", ".join(f"{n._label()} with shape {n.shape}" for n in inputs)
+        shapes = ", ".join(f"{n.label()} with shape {n.shape}" for n in inputs)
         name = getattr(fn, "__name__", str(fn))
         raise ValueError(f"Cannot apply {name} to {shapes}: {_short(err)}") from None
     if not isinstance(aval, jax.ShapeDtypeStruct):

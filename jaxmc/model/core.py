@@ -143,14 +143,14 @@ class Model:
     def __contains__(self, key):
         return key in self.named_vars
 
-    def _check_new_name(self, name):
+    def check_new_name(self, name):
         if name in self.named_vars:
             raise ValueError(f"Variable name {name!r} already exists in the model; names must be unique.")
         if name in self.coords:
             raise ValueError(f"Name {name!r} is already used by a dim (coords) of the model.")
 
     def _add_named(self, node, name, dims):
-        self._check_new_name(name)
+        self.check_new_name(name)
         node.name = name
         node.model = self
         self.named_vars[name] = node
@@ -254,7 +254,7 @@ class Model:
                             initval=None, transform=UNSET, default_transform=UNSET, total_size=None):
         """Build `cls.dist(*args, **kwargs)` with the shape that dims, shape= or observed= give, and register
         it as `name` (observed data with missing values become an imputed variable, as in PyMC)."""
-        self._check_new_name(name)
+        self.check_new_name(name)
         dims = self._normalize_dims(name, dims)
         observed = self._observed_value(name, observed)
         shape, pending = self._resolve_shape(name, dims, shape, observed)

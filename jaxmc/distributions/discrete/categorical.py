@@ -103,7 +103,7 @@ def _ordered_new(cls, name, args, compute_p, kwargs):
         except TypeError:
             m = None
         if m is not None:
-            m._check_new_name(name)
+            m.check_new_name(name)
             params = [as_param(a, pn, integer=pn in cls.integer_params, owner=cls.__name__)
                       for a, pn in zip(args, cls.param_names)]
             probs = apply(lambda *ps: cls.compute_p(*ps), *params)

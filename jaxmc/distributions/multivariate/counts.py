@@ -33,7 +33,7 @@ class Multinomial(Discrete):
             p = normalized_p(p)
         return build(family(cls), [n, p], **kwargs)
 
-    def _supp_shape(self, n, p):
+    def supp_shape(self, n, p):
         return (p.shape[-1],)
 
     def logp(self, value, n, p):
@@ -73,7 +73,7 @@ class DirichletMultinomial(Discrete):
     def dist(cls, n, a, *args, **kwargs):
         return super().dist([n, a], **kwargs)
 
-    def _supp_shape(self, n, a):
+    def supp_shape(self, n, a):
         return (a.shape[-1],)
 
     def logp(self, value, n, a):

@@ -135,7 +135,7 @@ class LKJCholeskyCov(Continuous):
         corr, stds = apply(_chol_corr_stds, chol)
         return chol, corr, stds
 
-    def _supp_shape(self, *params):
+    def supp_shape(self, *params):
         return (self._n * (self._n + 1) // 2,)
 
     def _sd_values(self, value):
@@ -198,7 +198,7 @@ class LKJCorr(Continuous):
         n = static_int(n, "LKJCorr: n")
         return build(specialize(cls, _n=n), [eta], **kwargs)
 
-    def _supp_shape(self, eta):
+    def supp_shape(self, eta):
         return (self._n, self._n)
 
     def logp(self, value, eta):

@@ -66,7 +66,7 @@ class Wishart(Continuous):
                 raise ValueError("Wishart `scale_chol` must have at least 2 dimensions")
         return super().dist([nu, scale_chol], *args, **kwargs)
 
-    def _supp_shape(self, nu, scale_chol):
+    def supp_shape(self, nu, scale_chol):
         return tuple(scale_chol.shape[-2:])
 
     def logp(self, X, nu, scale_chol):
@@ -158,7 +158,7 @@ class MatrixNormal(Continuous):
             raise ValueError(f"{which}chol must be two dimensional.")
         return chol
 
-    def _supp_shape(self, mu, rowchol, colchol):
+    def supp_shape(self, mu, rowchol, colchol):
         return (rowchol.shape[-1], colchol.shape[-1])
 
     def logp(self, value, mu, rowchol, colchol):
@@ -227,7 +227,7 @@ class KroneckerNormal(Continuous):
         sub = specialize(cls, _n_covs=nc, param_names=names, ndims_params=(1, 0) + (1, 2) * nc)
         return build(sub, [mu, sigma, *eig_params], **kwargs)
 
-    def _supp_shape(self, mu, sigma, *eig):
+    def supp_shape(self, mu, sigma, *eig):
         return (int(np.prod([eig[2 * i].shape[-1] for i in range(self._n_covs)])),)
 
     def _eigs(self, sigma, eig):

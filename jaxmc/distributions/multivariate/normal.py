@@ -89,7 +89,7 @@ class MvNormal(Continuous):
         sub = specialize(cls, _precision=True) if precision else family(cls)
         return build(sub, [mu, L], **kwargs)
 
-    def _supp_shape(self, mu, chol):
+    def supp_shape(self, mu, chol):
         return (chol.shape[-1],)
 
     def logp(self, value, mu, chol):
@@ -130,7 +130,7 @@ class MvStudentT(Continuous):
         sub = specialize(cls, _precision=True) if precision else family(cls)
         return build(sub, [nu, mu, L], **kwargs)
 
-    def _supp_shape(self, nu, mu, chol):
+    def supp_shape(self, nu, mu, chol):
         return (chol.shape[-1],)
 
     def logp(self, value, nu, mu, chol):
@@ -202,7 +202,7 @@ class ZeroSumNormal(Distribution):
             raise ValueError("n_zerosum_axes has to be > 0")
         return int(n_zerosum_axes)
 
-    def _supp_shape(self, sigma):
+    def supp_shape(self, sigma):
         return self._support_shape
 
     def _axes(self):

@@ -32,7 +32,7 @@ class Dirichlet(Continuous):
             raise ValueError("Dirichlet: a must be at least one dimensional (one entry per category)")
         return super().dist([a], **kwargs)
 
-    def _supp_shape(self, a):
+    def supp_shape(self, a):
         return (a.shape[-1],)
 
     def logp(self, value, a):
@@ -62,7 +62,7 @@ class StickBreakingWeights(Continuous):
         K = static_int(K, "StickBreakingWeights: K")
         return build(specialize(cls, _K=K), [alpha], **kwargs)
 
-    def _supp_shape(self, alpha):
+    def supp_shape(self, alpha):
         return (self._K + 1,)
 
     def logp(self, value, alpha):

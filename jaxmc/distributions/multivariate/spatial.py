@@ -46,7 +46,7 @@ class CAR(Continuous):
         lam = apply(_car_eigs, W)
         return super().dist([mu, W, alpha, tau, lam], **kwargs)
 
-    def _supp_shape(self, mu, W, alpha, tau, lam):
+    def supp_shape(self, mu, W, alpha, tau, lam):
         return (W.shape[-1],)
 
     def logp(self, value, mu, W, alpha, tau, lam):
@@ -102,7 +102,7 @@ class ICAR(Continuous):
         sub = specialize(cls, _edges=(tuple(int(i) for i in node1), tuple(int(i) for i in node2)))
         return build(sub, [W.astype(config.floatX()), sigma, zero_sum_stdev], **kwargs)
 
-    def _supp_shape(self, W, sigma, zss):
+    def supp_shape(self, W, sigma, zss):
         return (W.shape[-1],)
 
     def logp(self, value, W, sigma, zero_sum_stdev):
