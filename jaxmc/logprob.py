@@ -15,22 +15,23 @@ def _check(rv, fname):
 
 def logp(rv: TensorVariable, value, warn_rvs=None, **kwargs) -> TensorVariable:
     """Elementwise log density of `rv` at `value`, a graph node: `.eval()` (or np.asarray) gives numbers."""
-    _check(rv, "logp")
-    dist = rv.owner
-    value = value if isinstance(value, TensorVariable) else jnp.asarray(value)
-    if _has_node(value, dist):
-        return apply(lambda v, *p: dist.checked_logp(v, *p), value, *dist.params)
-    return _wrap(dist.checked_logp(value, *dist.params), value, dist)
+    return _at(rv, value, "logp")
 
 
 def logcdf(rv: TensorVariable, value, warn_rvs=None, **kwargs) -> TensorVariable:
     """Elementwise log CDF of `rv` at `value`."""
-    _check(rv, "logcdf")
+    return _at(rv, value, "logcdf")
+
+
+def _at(rv, value, fname):
+    """`dist.checked_<fname>` of `rv`'s distribution at `value`: a node when value or parameters are nodes."""
+    _check(rv, fname)
     dist = rv.owner
+    method = getattr(dist, f"checked_{fname}")
     value = value if isinstance(value, TensorVariable) else jnp.asarray(value)
     if _has_node(value, dist):
-        return apply(lambda v, *p: dist.checked_logcdf(v, *p), value, *dist.params)
-    return _wrap(dist.checked_logcdf(value, *dist.params), value, dist)
+        return apply(lambda v, *p: method(v, *p), value, *dist.params)
+    return _wrap(method(value, *dist.params), value, dist)
 
 
 def _has_node(value, dist):
