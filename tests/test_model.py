@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 import jaxmc as pm
-from tests.tracing import traces  # noqa: F401  (fixture)
 
 
 def regression(n=20):

@@ -7,7 +7,6 @@ import pytest
 
 import jaxmc as pm
 from jaxmc.convert import group_names
-from tests.tracing import traces  # noqa: F401  (fixture)
 from jaxmc.exceptions import ImplicitFreezeWarning
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from . import nuts, rng
 from .adaptation import build_adaptation

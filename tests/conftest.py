@@ -1,4 +1,4 @@
-"""Counting traces in tests: how often the model's log density and the forward (predictive) draw are traced,
+"""Shared fixtures: `traces` counts how often the model's log density and the forward (predictive) draw are traced,
 by wrapping them (Python runs them only while JAX traces a program)."""
 
 import collections
