@@ -49,15 +49,12 @@ class CompiledModel:
         self._expand = jax.jit(self.expand)
 
     # ------------------------------------------------------------------ pure functions
-    def data_env(self, data: dict) -> dict:
-        return {n: jnp.asarray(v) for n, v in self.model.data.env(data).items()}
-
     def walk(self, x, data, values=None):
         """[(rv, value, params, jacobian term or None)] in creation order, and the filled environment.
 
         Free variables come from the flat unconstrained `x`, or, when `values` is given, from constrained
         values by name (posterior draws)."""
-        env = self.data_env(data)
+        env = self.model.data.env(data)
         out = []
         for rv in self.rvs:
             dist = rv.owner
@@ -168,7 +165,7 @@ class CompiledModel:
     def _initial_flat(self, data) -> jax.Array:
         from jaxmc.graph.ancestral import rv_shape
 
-        env = self.data_env(data)
+        env = self.model.data.env(data)
         parts = []
         for rv in self.rvs:
             dist = rv.owner

@@ -31,7 +31,7 @@ def _make_forward_program(model, out_names: tuple, given_names: tuple):
     given = [model.named_vars[n] for n in given_names]
 
     def one(key, values, data):
-        env = {n: jnp.asarray(v) for n, v in model.data.env(data).items()}
+        env = model.data.env(data)
         for node in given:
             env[node] = values[node.name]
         res = ancestral_sample(outs, key, env)

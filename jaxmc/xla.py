@@ -84,9 +84,9 @@ jax.config.update("jax_enable_x64", True)
 def enable_compilation_cache() -> None:
     """Keep compiled programs on disk (like PyTensor's compiledir), so that running the same model again in
     a new process skips XLA compilation. JAXMC_COMPILATION_CACHE=0 turns it off; a path sets the folder."""
-    setting = os.environ.get("JAXMC_COMPILATION_CACHE", "1")
-    if setting in ("0", "false", "False", ""):
+    if _off("JAXMC_COMPILATION_CACHE"):
         return
+    setting = os.environ.get("JAXMC_COMPILATION_CACHE", "1")
     folder = setting if setting not in ("1", "true", "True") else os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "jaxmc", "xla")
     try:

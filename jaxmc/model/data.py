@@ -3,6 +3,7 @@ arguments of every compiled program); `pm.Data` adds one and `pm.set_data` repla
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
@@ -26,8 +27,9 @@ class DataStore:
         self.nodes.append(node)
 
     def env(self, data: dict) -> dict:
-        """{data node: its value in `data`} (a program's data argument, keyed like `values()`)."""
-        return {n: data[n.name] for n in self.nodes}
+        """{data node: its value in `data` as a JAX array} (`data`: a program's data argument, keyed like
+        `values()`)."""
+        return {n: jnp.asarray(data[n.name]) for n in self.nodes}
 
     def value(self, key: str) -> np.ndarray:
         return self._values[key]
