@@ -4,18 +4,34 @@ from jaxmc import xla  # noqa: F401  (XLA_FLAGS and float64, before anything els
 from jaxmc import config  # noqa: F401
 from jaxmc import exceptions  # noqa: F401
 from jaxmc import math
-from jaxmc.config import floatX, set_floatX
+from jaxmc.config import set_floatX
 from jaxmc.distributions import *  # noqa: F401,F403
 from jaxmc.distributions import transforms
 from jaxmc.graph import draw
 from jaxmc.predictive import sample_posterior_predictive, sample_prior_predictive
-from jaxmc.logprob import logcdf, logp
+from jaxmc.logprob import icdf, logcdf, logp
 from jaxmc.math import expand_packed_triangular
 from jaxmc.model import Data, Deterministic, Model, Potential, modelcontext, set_data
+from jaxmc.model import compile_fn, do, observe
+from jaxmc.model_graph import model_to_graphviz, model_to_mermaid, model_to_networkx
 from jaxmc.sampling import NUTS, SamplingError, compute_log_likelihood, sample
+from jaxmc.sampling import compute_deterministics, compute_log_prior
+from jaxmc.multitrace import predictions_to_inference_data, to_inference_data
+from jaxmc.constrained_prior import find_constrained_prior
 from jaxmc import ode
 from jaxmc.scan import scan
 from jaxmc.wrap import wrap_jax
+from jaxmc import pytensor_interop  # noqa: F401  (pt.* on jaxmc variables; imports no PyTensor)
 
 from jaxmc.version import __version__  # noqa: E402,F401
+
+from jaxmc.pytensorf import floatX, intX  # noqa: E402  (PyMC's floatX(X) cast; floatX() is still the dtype)
+
+
+def __getattr__(name):
+    """PyMC 6 names jaxmc/__init__ does not define (jaxmc/pymc_names.py): ArviZ re-exports and relocated names
+    resolve lazily; the rest raise NotImplementedError naming the alternative; non-PyMC names AttributeError."""
+    from jaxmc import pymc_names
+
+    return pymc_names.resolve(name)
 

@@ -74,8 +74,11 @@ def var_dims(model, name, ndim) -> list[str]:
     return [d if d is not None else f"{name}_dim_{i}" for i, d in enumerate(dims)]
 
 
-def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=None):
-    """xarray Dataset of arrays whose leading axes are `sample_dims`, with the model's coords."""
+def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=None, sample_coords=None,
+            coords_of=None):
+    """xarray Dataset of arrays whose leading axes are `sample_dims`, with the model's coords (those in
+    `coords_of` {dim: labels} first; the sample dims' labels from `sample_coords` {dim: labels or None}, else 0,
+    1, ...)."""
     data_vars, coords = {}, {}
     for name, arr in values.items():
         arr = np.asarray(arr)
@@ -84,11 +87,14 @@ def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=No
         for d, n in zip(dims, arr.shape[len(sample_dims):]):
             if d in coords:
                 continue
-            vals = model.coords.get(d) if d in model.coords else None
+            vals = (coords_of or {}).get(d)
+            if vals is None:
+                vals = model.coords.get(d) if d in model.coords else None
             coords[d] = np.asarray(vals) if vals is not None and len(vals) == n else np.arange(n)
         data_vars[name] = (tuple(sample_dims) + tuple(dims), arr)
     for d, n in zip(sample_dims, next(iter(values.values())).shape if values else ()):
-        coords[d] = np.arange(n)
+        labels = (sample_coords or {}).get(d)
+        coords[d] = np.asarray(labels) if labels is not None and len(labels) == n else np.arange(n)
     ds = _xarray().Dataset(data_vars, coords=coords)
     ds.attrs.update(base_attrs())
     ds.attrs.update(attrs or {})
@@ -121,11 +127,13 @@ def constant_data(model) -> dict:
             if n.name not in observed_keys}
 
 
-def to_inference_data(model, groups: dict[str, dict], attrs=None, sample_dims_of=None):
+def to_inference_data(model, groups: dict[str, dict], attrs=None, sample_dims_of=None, sample_coords=None,
+                      coords=None, dims=None):
     """Assemble groups {group name: {var: array}} into ArviZ data.
 
     Groups without sample dims (observed_data, constant_data, predictions_constant_data) are stored as
-    they are; the rest have leading (chain, draw) axes.
+    they are; the rest have leading (chain, draw) axes. `coords` {dim: labels} and `dims` {var: [dim, ...]}
+    add to (and take precedence over) the model's.
     """
     datasets = {}
     for group, values in groups.items():
@@ -134,18 +142,21 @@ def to_inference_data(model, groups: dict[str, dict], attrs=None, sample_dims_of
         sdims = () if group in ("observed_data", "constant_data", "predictions_constant_data") else SAMPLE_DIMS
         if sample_dims_of and group in sample_dims_of:
             sdims = sample_dims_of[group]
-        dims_of = {}
+        dims_of = {k: list(v) for k, v in (dims or {}).items()}
         if group == "sample_stats" or group == "warmup_sample_stats":
             dims_of = {k: [] for k in values}
-        datasets[group] = dataset(model, values, sdims, attrs=attrs if sdims else None, dims_of=dims_of)
+        datasets[group] = dataset(model, values, sdims, attrs=attrs if sdims else None, dims_of=dims_of,
+                                  sample_coords=sample_coords, coords_of=coords)
     if arviz_major() >= 1:
         return _xarray().DataTree.from_dict({f"/{k}": v for k, v in datasets.items()})
     return import_arviz().InferenceData(**datasets)
 
 
-def add_groups(idata, model, groups: dict[str, dict], attrs=None):
+def add_groups(idata, model, groups: dict[str, dict], attrs=None, sample_dims_of=None, sample_coords=None,
+               coords=None, dims=None):
     """Add (or replace) groups of an existing InferenceData / DataTree."""
-    new = to_inference_data(model, groups, attrs=attrs)
+    new = to_inference_data(model, groups, attrs=attrs, sample_dims_of=sample_dims_of, sample_coords=sample_coords,
+                            coords=coords, dims=dims)
     if arviz_major() >= 1:
         for name in new.children:
             idata[name] = new[name]

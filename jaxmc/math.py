@@ -8,6 +8,7 @@ import jax.scipy.special as jsp
 
 from jaxmc import cpu_ops
 from jaxmc.graph import TensorVariable, apply
+from jaxmc.graph import rewrites
 from jaxmc.distributions.dist_math import betaln
 
 
@@ -20,11 +21,6 @@ def lift(fn, name=None):
     lifted.__name__ = name or getattr(fn, "__name__", "lifted")
     lifted.__doc__ = f"Lifted `{getattr(fn, '__module__', '')}.{getattr(fn, '__name__', fn)}` (accepts model variables)."
     return lifted
-
-
-def _log1mexp(x):
-    # PyMC's pm.math.log1mexp: nan for x > 0 (dist_math.log1mexp clamps x at 0 for log densities)
-    return jnp.where(x > -0.6931471805599453, jnp.log(-jnp.expm1(x)), jnp.log1p(-jnp.exp(x)))
 
 
 def _expand_packed_triangular(n, packed, lower=True, diagonal_only=False):
@@ -75,12 +71,12 @@ _TABLE = {
     # special functions
     "invlogit": jax.nn.sigmoid, "sigmoid": jax.nn.sigmoid, "expit": jax.nn.sigmoid,
     "logit": jsp.logit, "log1pexp": jax.nn.softplus, "softplus": jax.nn.softplus,
-    "log1mexp": _log1mexp, "logsumexp": jsp.logsumexp, "logaddexp": jnp.logaddexp,
-    "softmax": jax.nn.softmax, "log_softmax": jax.nn.log_softmax, "erf": jsp.erf, "erfc": jsp.erfc,
+    "log1mexp": rewrites.log1mexp, "logsumexp": jsp.logsumexp, "logaddexp": jnp.logaddexp,
+    "erf": jsp.erf, "erfc": jsp.erfc,
     "erfinv": jsp.erfinv, "erfcinv": lambda x: jsp.erfinv(1 - x), "gammaln": jsp.gammaln,
     "gamma": jsp.gamma, "digamma": jsp.digamma, "betaln": betaln,
     "gammainc": jsp.gammainc, "gammaincc": jsp.gammaincc, "xlogy": jsp.xlogy, "xlog1py": jsp.xlog1py,
-    "probit": jsp.ndtri, "invprobit": jsp.ndtr, "logbeta": betaln, "logdiffexp": lambda a, b: a + _log1mexp(b - a),
+    "probit": jsp.ndtri, "invprobit": jsp.ndtr, "logbeta": betaln, "logdiffexp": rewrites.logdiffexp,
     # reductions and shape
     "sum": jnp.sum, "prod": jnp.prod, "mean": jnp.mean, "max": jnp.max, "min": jnp.min, "std": jnp.std,
     "var": jnp.var, "all": jnp.all, "any": jnp.any, "argmax": jnp.argmax, "argmin": jnp.argmin,
@@ -103,6 +99,16 @@ _TABLE = {
 
 for _name, _fn in _TABLE.items():
     globals()[_name] = lift(_fn, _name)
+
+
+def softmax(x, axis=None):
+    """PyTensor's softmax: over all axes by default (axis=None), else over `axis`."""
+    return apply(jax.nn.softmax, x, axis=axis)
+
+
+def log_softmax(x, axis=None):
+    """PyTensor's log_softmax: over all axes by default (axis=None), else over `axis`."""
+    return apply(jax.nn.log_softmax, x, axis=axis)
 
 
 def set_subtensor(x_indexed, y):
@@ -140,4 +146,4 @@ def _update_subtensor(x_indexed, y, how):
     return apply(upd, base, *idx_nodes, y)
 
 
-__all__ = sorted(_TABLE) + ["lift", "set_subtensor", "inc_subtensor"]
+__all__ = sorted([*_TABLE, "softmax", "log_softmax"]) + ["lift", "set_subtensor", "inc_subtensor"]

@@ -11,15 +11,50 @@ import numpy as np
 
 from jaxmc import chunks, config, convert
 from jaxmc.exceptions import ImplicitFreezeWarning
-from jaxmc.graph import TensorVariable
-from jaxmc.graph.ancestral import ancestral_sample, prng_key
+from jaxmc.graph import TensorVariable, evaluate
+from jaxmc.graph.ancestral import prng_key, rv_ancestors, rv_shape
 from jaxmc.model import modelcontext
 from jaxmc.progress import ProgressBar
+from jaxmc.trace_draws import read_trace
 
 _log = logging.getLogger("jaxmc")
 
 
 # ---------------------------------------------------------------------- predictive sampling
+def ancestral_sample(outputs, key, env: dict):
+    """Draw every random variable that outputs depend on and that env lacks; returns output values. As
+    `jaxmc.graph.ancestral.ancestral_sample`, except that an observed variable without dims whose parameters no
+    longer fit its data's shape (new predictors, observed data left as it was) takes the parameters' shape, as
+    PyMC's does when its shape follows the predictors."""
+    for rv in rv_ancestors(outputs):
+        if rv in env:
+            continue
+        params = evaluate(rv.owner.params, env)
+        key, sub = jax.random.split(key)
+        size = rv_shape(rv, params, env)
+        if getattr(rv, "observed", None) is not None and not all(getattr(rv, "dims", None) or (None,)):
+            size = _observed_size(rv.owner, params, size)
+        env[rv] = rv.owner.random(sub, *params, size=size).astype(rv.dtype)
+    return evaluate(outputs, env)
+
+
+def _observed_size(dist, params, data_shape):
+    """The data's shape when the parameters broadcast to it, else the parameters' batch shape."""
+    k = dist.ndims_params or (0,) * len(params)
+    nsupp = dist.ndim_supp
+    data_batch = tuple(data_shape[:len(data_shape) - nsupp])
+    try:
+        batch = jnp.broadcast_shapes(*[jnp.shape(p)[:jnp.ndim(p) - n] for p, n in zip(params, k)]) if params else ()
+    except ValueError:
+        return data_shape  # the parameters disagree among themselves: the draw reports it
+    try:
+        if jnp.broadcast_shapes(batch, data_batch) == data_batch:
+            return data_shape
+    except ValueError:
+        pass
+    return (*batch, *data_shape[len(data_shape) - nsupp:])
+
+
 def _forward_program(model, out_names: tuple, given_names: tuple):
     """jit(vmap) of one ancestral draw of `out_names`, given values of `given_names`; cached per model."""
     return model.program("forward", (out_names, given_names),
@@ -92,7 +127,7 @@ def sample_prior_predictive(draws: int = 500, model=None, var_names=None, random
     if kwargs:
         raise TypeError(f"sample_prior_predictive got unknown keyword argument(s) {sorted(kwargs)}; accepted: "
                         "draws, model, var_names, random_seed, return_inferencedata, idata_kwargs")
-    model = modelcontext(model)
+    model = modelcontext(model).root  # inside a sub-model's `with`: the whole model
     draws = int(samples if samples is not None else draws)
     free = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
     observed = [rv.name for rv in model.observed_RVs]
@@ -120,25 +155,6 @@ def _as_names(arg, what: str) -> list[str] | None:
     if bad:
         raise TypeError(f"sample_posterior_predictive: {what} takes variable names (str or list of str), got {bad}")
     return list(dict.fromkeys(names))
-
-
-def _trace_facts(trace):
-    """The trace's posterior, the data stored with it ({name: array}: `constant_data`, and `observed_data` under
-    the observed variable's name) and its coordinates ({dim: labels} of `constant_data` and the posterior)."""
-
-    groups = set(convert.group_names(trace))
-    if "posterior" not in groups:
-        raise KeyError(f"sample_posterior_predictive: the trace has no posterior group (groups: {sorted(groups)})")
-    post = convert.group_dataset(trace, "posterior")
-    const, obs, coords = {}, {}, {}
-    for group, into in (("constant_data", const), ("observed_data", obs)):
-        if group in groups:
-            ds = convert.group_dataset(trace, group)
-            into.update({str(k): np.asarray(v.values) for k, v in ds.data_vars.items()})
-            if group == "constant_data":
-                coords.update({str(k): np.asarray(v.values) for k, v in ds.coords.items()})
-    coords.update({str(k): np.asarray(v.values) for k, v in post.coords.items()})
-    return post, const, obs, coords
 
 
 def _changed_data(model, const: dict, obs: dict) -> set[str]:
@@ -312,11 +328,16 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
     `predictions_constant_data` groups.
     """
 
+    for name in ("backend", "compile_kwargs", "progressbar_theme"):  # PyMC's compilation options: no effect
+        kwargs.pop(name, None)
     if kwargs:
         raise TypeError(f"sample_posterior_predictive got unknown keyword argument(s) {sorted(kwargs)}; "
                         "accepted: trace, model, var_names, sample_vars, freeze_vars, predictions, "
-                        "extend_inferencedata, random_seed, progressbar, return_inferencedata, idata_kwargs")
-    model = modelcontext(model)
+                        "extend_inferencedata, random_seed, progressbar, return_inferencedata, idata_kwargs, "
+                        "sample_dims")
+    idata_kwargs = dict(idata_kwargs or {})
+    labels = {"coords": idata_kwargs.pop("coords", None), "dims": idata_kwargs.pop("dims", None)}
+    model = modelcontext(model).root  # inside a sub-model's `with`: the whole model
     var_names = _as_names(var_names, "var_names")
     sample_vars = _as_names(sample_vars, "sample_vars")
     freeze_vars = _as_names(freeze_vars, "freeze_vars")
@@ -330,9 +351,11 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
     if not_rv:
         raise ValueError(f"sample_vars {sorted(not_rv)} are not random variables or deterministics; only those "
                          "have values to re-draw or recompute")
-    post, const, obs, coords = _trace_facts(trace)
+    draws = read_trace(trace, sample_dims, model=model)
+    const, obs, coords = draws.constant_data, draws.observed_data, draws.coords
+    k = len(draws.sample_shape)
     traceable = {rv.name for rv in model.free_RVs} | {d.name for d in model.deterministics}
-    trace_names = {str(k) for k in post.data_vars if str(k) in traceable}
+    trace_names = {n for n in draws.values if n in traceable and not _stale_imputation(model, n, draws.values[n], k)}
     not_in_trace = [n for n in freeze_vars or () if n not in trace_names]
     if not_in_trace:
         raise ValueError(f"freeze_vars {sorted(not_in_trace)} are not in the trace's posterior; only variables "
@@ -352,20 +375,22 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
         warnings.warn(plan.warning, ImplicitFreezeWarning, stacklevel=2)
     _log.info("Sampling: [%s]", ", ".join(plan.resampled))
 
-    nchain, ndraw = int(post.sizes["chain"]), int(post.sizes["draw"])
+    if model.potentials:
+        warnings.warn("The effect of Potentials on other parameters is ignored during posterior predictive "
+                      "sampling. This is likely to lead to invalid or biased predictive samples.", UserWarning,
+                      stacklevel=2)
+    n, shape = draws.n, draws.sample_shape
     result = {}
     if plan.computed:
-        values = convert.posterior_values(trace, model, plan.given)[0] if plan.given else {}
-        _check_frozen_shapes(model, values)
-        flat = {k: v.reshape(nchain * ndraw, *v.shape[2:]) for k, v in values.items()}
+        flat = draws.flat(plan.given)
+        _check_frozen_shapes(model, flat)
         prog = _forward_program(model, tuple(plan.computed), tuple(plan.given))
         data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
-        n = nchain * ndraw
         with ProgressBar("posterior predictive", n, progressbar) as bar:
             out = map_draws(prog, prng_key(random_seed), flat, n, data, progress=bar.update)
-        result = {k: v.reshape(nchain, ndraw, *v.shape[1:]) for k, v in out.items()}
+        result = {k: v.reshape(*shape, *v.shape[1:]) for k, v in out.items()}
     for name in plan.copied:
-        result[name] = np.asarray(post[name].values)
+        result[name] = draws.values[name]
     result = {k: result[k] for k in out_names}
     if not return_inferencedata:
         return result
@@ -373,19 +398,27 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
     groups = {group: result}
     if predictions:
         groups["predictions_constant_data"] = convert.constant_data(model)
-    if extend_inferencedata:
-        return convert.add_groups(trace, model, groups)
-    return convert.to_inference_data(model, groups)
+    sample = {"sample_dims_of": {group: draws.sample_dims}, "sample_coords": draws.sample_coords}
+    if extend_inferencedata and draws.idata is not None:
+        return convert.add_groups(draws.idata, model, groups, **sample, **labels)
+    return convert.to_inference_data(model, groups, **sample, **labels)
+
+
+def _stale_imputation(model, name: str, values, k: int) -> bool:
+    """Whether trace variable `name` is the missing part of imputed data (`<name>_unobserved`) that now has a
+    different number of missing values (a rebuilt model on other data): it is then drawn anew, as PyMC does."""
+    node = model.named_vars[name]
+    return getattr(node, "imputation_of", None) is not None and tuple(values.shape[k:]) != tuple(node.shape)
 
 
 def _check_frozen_shapes(model, values: dict):
-    """Trace values of variables with dims must still fit the dims' current lengths."""
-    for name, v in values.items():
+    """Trace values of variables with dims must still fit the dims' current lengths (values: flat draws)."""
+    for name, v in values.items():  # v: (draws, ...)
         dims = model.named_vars_to_dims.get(name)
-        if not dims or any(d is None for d in dims) or len(dims) != v.ndim - 2:
+        if not dims or any(d is None for d in dims) or len(dims) != v.ndim - 1:
             continue
         now = tuple(model.dim_lengths[d] for d in dims)
-        if tuple(v.shape[2:]) != now:
+        if tuple(v.shape[1:]) != now:
             raise ValueError(
-                f"sample_posterior_predictive: the trace's {name!r} has shape {tuple(v.shape[2:])} along dims "
+                f"sample_posterior_predictive: the trace's {name!r} has shape {tuple(v.shape[1:])} along dims "
                 f"{tuple(dims)}, which now have lengths {now}; pass {name!r} in sample_vars to re-draw it")

@@ -11,6 +11,7 @@ import numpy as np
 
 from jaxmc import config
 from jaxmc.graph import TensorVariable, apply, aval_of
+from jaxmc.graph.traversal import convert_foreign
 
 
 class StaticIntError(TypeError, NotImplementedError):
@@ -22,6 +23,7 @@ def as_param(x, name="param", *, integer=False, keep_bool=False, owner=None):
     (floats in floatX), numbers, arrays, pandas and scipy.sparse objects become jax arrays in floatX. With
     `integer`, integers (and booleans, unless `keep_bool`) become intX. `owner` (a family name) prefixes the
     error message of a non-numeric value."""
+    x = convert_foreign(x)  # PyTensor expressions (pytensor_interop)
     if isinstance(x, TensorVariable):
         return x
     if isinstance(x, jax.core.Tracer):  # inside jit/grad/vmap: keep it traced
@@ -49,6 +51,7 @@ def as_param(x, name="param", *, integer=False, keep_bool=False, owner=None):
 def cast_int_constant(x):
     """PyMC converts integer parameters with `as_tensor_variable(x, dtype=int)`: integral float constants
     become integers; model variables are left alone."""
+    x = convert_foreign(x)
     if isinstance(x, TensorVariable):
         return x
     if hasattr(x, "to_numpy"):
@@ -61,6 +64,7 @@ def cast_int_constant(x):
 
 def static_int(x, what) -> int:
     """A Python int from a constant (model variables are not allowed: shapes are static in jaxmc)."""
+    x = convert_foreign(x)
     if isinstance(x, TensorVariable):
         raise StaticIntError(f"{what} must be a constant integer, not a model variable (shapes are static in "
                              "jaxmc)")
@@ -72,7 +76,7 @@ def static_int(x, what) -> int:
 
 def shape_of(x) -> tuple:
     """Static shape of a parameter (array or graph node)."""
-    return tuple(aval_of(x).shape)
+    return tuple(aval_of(convert_foreign(x)).shape)
 
 
 def to_shape(s) -> tuple | None:
@@ -94,6 +98,9 @@ def exclusive(name_a, a, name_b, b):
 def normalized_p(p):
     """PyMC's handling of constant probabilities `p` (last axis): negative entries raise, a sum other than 1
     warns and rescales."""
+    p = convert_foreign(p)
+    if isinstance(p, TensorVariable):
+        return p
     p_ = np.asarray(p.to_numpy() if hasattr(p, "to_numpy") else p, dtype=float)
     if np.any(p_ < 0):
         raise ValueError(f"Negative `p` parameters are not valid, got: {p_}")
@@ -110,6 +117,7 @@ def normalized_p(p):
 
 def lift(fn, *args):
     """Apply `fn` to parameters that may be model variables (builds a graph node) or numbers/arrays."""
+    args = [convert_foreign(a) for a in args]
     if any(isinstance(a, TensorVariable) for a in args):
         return apply(fn, *args)
     return fn(*[a if isinstance(a, jax.Array)  # includes tracers (dist() called inside jit/grad)

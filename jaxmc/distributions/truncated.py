@@ -128,10 +128,13 @@ class Truncated(Bounded):
         # log(F(lower) + u (F(upper) - F(lower)))
         lq = jnp.logaddexp(lcl_safe, jnp.log(u) + log_diff_exp(lcu, lcl_safe))
         lq = jnp.where(jnp.isneginf(lcl), jnp.log(u) + lcu, lq)
-        x = icdf(jnp.exp(lq), *bp)
-        return jnp.clip(x, lower, upper)
+        q = jnp.exp(lq)
+        x = jnp.clip(icdf(q, *bp), lower, upper)
+        # an interval so far in a tail that q rounds to 0 or 1 has no exact inverse-CDF draw: rejection there
+        lost = ~jnp.isfinite(x) | (q >= 1.0) | ((q <= 0.0) & jnp.isfinite(lower))
+        return jnp.where(lost, self._random_reject(key, bp, lower, upper, size, todo=lost), x)
 
-    def _random_reject(self, key, bp, lower, upper, size):
+    def _random_reject(self, key, bp, lower, upper, size, todo=None):
         base, n_max = self.base, self.max_n_steps
         dtype = config.intX() if self.discrete else config.floatX()
 
@@ -149,7 +152,7 @@ class Truncated(Bounded):
             x = jnp.where(rej, new, x)
             return i + 1, k, x, outside(x)
 
-        init = (jnp.asarray(0), key, jnp.zeros(size, dtype), jnp.ones(size, bool))
+        init = (jnp.asarray(0), key, jnp.zeros(size, dtype), jnp.ones(size, bool) if todo is None else todo)
         _, _, x, rej = jax.lax.while_loop(cond, body, init)
         if not self.discrete:
             x = jnp.where(rej, jnp.nan, x)

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
-from jaxmc.graph.traversal import Node, aval_of, evaluate, is_node, toposort
+from jaxmc.graph.traversal import Node, aval_of, convert_foreign, evaluate, is_node, toposort
 
 
 def rv_shape(rv: Node, params, env) -> tuple[int, ...]:
@@ -77,8 +77,9 @@ def ancestral_sample(outputs, key, env: dict, skip_observed_values: bool = True)
 
 def draw(vars, draws: int = 1, random_seed=None, givens=None, **kwargs):
     """Draws of variables from their (prior) generative graph, like `pm.draw`."""
+    vars = convert_foreign(vars)  # a PyTensor expression of model variables (pytensor_interop)
     single = is_node(vars)
-    outs = [vars] if single else list(vars)
+    outs = [vars] if single else [convert_foreign(v) for v in vars]
     key = prng_key(random_seed)
     env0 = current_data_env(outs)
     for k, v in (givens or {}).items():

@@ -12,7 +12,8 @@ import numpy as np
 
 from jaxmc import cpu_ops
 from jaxmc.graph.ancestral import eval_node
-from jaxmc.graph.traversal import Node, evaluate, toposort
+from jaxmc.graph.rewrites import stable_form
+from jaxmc.graph.traversal import Node, convert_foreign, evaluate, foreign_converters, toposort
 from jaxmc.graph.traversal import is_node as _is_node
 
 _counter = itertools.count()
@@ -340,6 +341,13 @@ def _getitem(x, idx):
 def apply(fn: Callable, *args, **kwargs) -> Any:
     """Apply a jax.numpy callable to a mix of nodes and constants; returns a node (or a value if no nodes)."""
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_node)
+    converted = [convert_foreign(leaf) for leaf in leaves] if foreign_converters() else leaves
+    if any(c is not leaf for c, leaf in zip(converted, leaves)):  # foreign expressions (e.g. PyTensor's)
+        leaves = converted
+        args, kwargs = jax.tree_util.tree_unflatten(treedef, leaves)
+    new_fn, new_args, new_kwargs = stable_form(fn, args, kwargs)  # stable rewrites (graph/rewrites.py)
+    if new_fn is not fn:
+        return apply(new_fn, *new_args, **new_kwargs)
     dyn = [i for i, leaf in enumerate(leaves) if _is_node(leaf)]
     if not dyn:
         return fn(*args, **kwargs)
@@ -384,7 +392,11 @@ def _short(err) -> str:
 
 
 def as_node_or_array(x):
-    """Nodes pass through; pandas and lists become numpy arrays."""
+    """Nodes pass through; foreign expressions (registered converters), pandas and lists become nodes or numpy
+    arrays."""
+    if _is_node(x):
+        return x
+    x = convert_foreign(x)
     if _is_node(x):
         return x
     if hasattr(x, "to_numpy"):

@@ -12,6 +12,29 @@ class Node:
     `id` (creation order); `TensorVariable` is the one implementation."""
 
 
+_CONVERTERS: list = []
+
+
+def register_converter(convert) -> None:
+    """Let jaxmc accept foreign expressions: `convert(x)` returns a node or array for an object it knows (e.g.
+    a PyTensor variable, see pytensor_interop) and None for any other."""
+    _CONVERTERS.append(convert)
+
+
+def convert_foreign(x):
+    """x as a node or array if a registered converter knows it, else x unchanged."""
+    for convert in _CONVERTERS:
+        out = convert(x)
+        if out is not None:
+            return out
+    return x
+
+
+def foreign_converters() -> tuple:
+    """The registered converters (empty when no foreign library is in use)."""
+    return tuple(_CONVERTERS)
+
+
 def is_node(x) -> bool:
     return isinstance(x, Node)
 

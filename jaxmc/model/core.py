@@ -3,20 +3,22 @@ data), with PyMC's API and checks; the compiled functions it offers come from `j
 
 from __future__ import annotations
 
-import itertools
 import warnings
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import config
 from jaxmc.exceptions import ShapeError
-from jaxmc.graph import TensorVariable, ancestors
+from jaxmc.graph import TensorVariable
 from jaxmc.model.context import UNSET, model_stack
-from jaxmc.model.data import DataStore, observed_key, set_data
+from jaxmc.model.data import DataStore, set_data
 from jaxmc.model.imputation import add_imputed, has_missing
+from jaxmc.model.observed import observed_node
+from jaxmc.model.shapes import normalize_dims, observed_value, resolve_shape
+from jaxmc.model.nesting import in_root, model_prefix, name_for, name_of, validate_name
+from jaxmc.model import functions, symbolic
+from jaxmc.model.values import ValueVariable, is_discrete, value_variable
 
 
 class ProgramCache:
@@ -38,28 +40,43 @@ class ProgramCache:
         return [v for (k, _), v in self._entries.items() if k == kind] if version == self._version else []
 
 
-class ValueVar(NamedTuple):
-    """A value variable: what the sampler sees for a free RV (PyMC's `x_log__` names)."""
+#: a value variable: what the sampler sees for a free RV (PyMC's `x_log__` names), a graph leaf
+ValueVar = ValueVariable
 
-    name: str
-    rv: TensorVariable
-    transform: Any
-    shape: tuple  # unconstrained shape
 
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=int))
+class DimLength(int):
+    """A dim's length; `.eval()` gives it as an array, as PyMC's symbolic lengths do."""
+
+    def eval(self, *args, **kwargs):
+        return np.asarray(int(self))
+
+
+class DimLengths(dict):
+    """Dim lengths by name (`model.dim_lengths["obs"].eval()` works as in PyMC)."""
+
+    def __getitem__(self, key):
+        return DimLength(dict.__getitem__(self, key))
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
 
 
 class Model:
     """Container of a Bayesian model; use as a context manager (`with pm.Model(coords=...) as model:`)."""
 
     def __init__(self, name: str = "", coords: dict | None = None, check_bounds: bool = True, *,
-                 model=None):
-        self.name = name
+                 model=UNSET):
+        self.name = validate_name(name)
         self.check_bounds = check_bounds
-        self.coords: dict[str, tuple | None] = {}
-        self.dim_lengths: dict[str, int] = {}
+        # a model created inside another one is its sub-model (PyMC): its variables are registered in the
+        # root model as `prefix::name`; model=None makes a standalone model
+        self.parent = (model_stack()[-1] if model_stack() else None) if model is UNSET else model
+        if self.parent is None:
+            self.coords: dict[str, tuple | None] = {}
+            self.dim_lengths: dict[str, int] = DimLengths()
+            self.data = DataStore()
+        else:  # one set of dims and data for the whole tree of models
+            self.coords, self.dim_lengths, self.data = self.root.coords, self.root.dim_lengths, self.root.data
         self.named_vars: dict[str, TensorVariable] = {}
         self.named_vars_to_dims: dict[str, tuple] = {}
         self.deterministics: list[TensorVariable] = []
@@ -69,8 +86,8 @@ class Model:
         self.rvs_to_initial_values: dict[TensorVariable, Any] = {}
         self.rvs_to_total_sizes: dict[TensorVariable, Any] = {}
         self._rvs: list[TensorVariable] = []
-        self.data = DataStore()
-        self._version = 0
+        self.value_var_cache: dict = {}  # {free RV: its ValueVariable} (jaxmc.model.values)
+        self.graph_version = 0  # bumped when the graph changes: programs made before are dropped
         self._programs = ProgramCache()
         if coords:
             self.add_coords(coords)
@@ -82,6 +99,28 @@ class Model:
 
     def __exit__(self, *exc):
         model_stack().pop()
+
+    # ------------------------------------------------------------------ sub-models (jaxmc.model.nesting)
+    @property
+    def root(self) -> "Model":
+        """The outermost model, which holds every variable of its sub-models."""
+        return self if self.parent is None else self.parent.root
+
+    @property
+    def isroot(self) -> bool:
+        return self.parent is None
+
+    @property
+    def prefix(self) -> str:
+        return model_prefix(self)
+
+    def name_for(self, name: str) -> str:
+        """`name` with this model's `prefix::` (the name it has in the root model)."""
+        return name_for(self, name)
+
+    def name_of(self, name: str) -> str:
+        """`name` without this model's `prefix::`."""
+        return name_of(self, name)
 
     # ------------------------------------------------------------------ coords
     def add_coord(self, name: str, values=None, mutable=None, *, length=None):
@@ -122,28 +161,51 @@ class Model:
         return list(self._rvs)
 
     @property
-    def value_vars(self) -> list[ValueVar]:
-        out = []
-        for rv in self.free_RVs:
-            t = self.rvs_to_transforms.get(rv)
-            name = f"{rv.name}_{t.name}__" if t is not None else rv.name
-            out.append(ValueVar(name, rv, t, tuple(t.unconstrained_shape(rv.shape)) if t else rv.shape))
-        return out
+    def unobserved_RVs(self) -> list[TensorVariable]:
+        return self.free_RVs + list(self.deterministics)
+
+    @property
+    def value_vars(self) -> list[ValueVariable]:
+        """Value variables of the free RVs (graph leaves; `.name`, `.rv`, `.transform`, `.shape`)."""
+        return [value_variable(self, rv) for rv in self.free_RVs]
+
+    @property
+    def continuous_value_vars(self) -> list[ValueVariable]:
+        return [v for v in self.value_vars if not is_discrete(v)]
+
+    @property
+    def discrete_value_vars(self) -> list[ValueVariable]:
+        return [v for v in self.value_vars if is_discrete(v)]
 
     @property
     def rvs_to_values(self) -> dict:
-        return {v.rv: v for v in self.value_vars}
+        """{RV: value variable} for free RVs; observed RVs map to their data node."""
+        out = {v.rv: v for v in self.value_vars}
+        out.update({rv: rv.observed for rv in self.observed_RVs})
+        return out
+
+    @property
+    def values_to_rvs(self) -> dict:
+        return {v: rv for rv, v in self.rvs_to_values.items()}
+
+    @property
+    def unobserved_value_vars(self) -> list:
+        """Value variables, transformed RVs in their own space and deterministics, over the value variables."""
+        return symbolic.unobserved_value_vars(self)
 
     def __getitem__(self, key):
-        try:
+        if key in self.named_vars:
             return self.named_vars[key]
-        except KeyError:
-            raise KeyError(f"Model has no variable named {key!r}; it has {sorted(self.named_vars)}") from None
+        if isinstance(key, str) and self.name_for(key) in self.named_vars:
+            return self.named_vars[self.name_for(key)]
+        raise KeyError(f"Model has no variable named {key!r}; it has {sorted(self.named_vars)}")
 
     def __contains__(self, key):
-        return key in self.named_vars
+        return key in self.named_vars or (isinstance(key, str) and self.name_for(key) in self.named_vars)
 
     def check_new_name(self, name):
+        if self.parent is not None:
+            return self.root.check_new_name(self.name_for(name))
         if name in self.named_vars:
             raise ValueError(f"Variable name {name!r} already exists in the model; names must be unique.")
         if name in self.coords:
@@ -156,83 +218,11 @@ class Model:
         self.named_vars[name] = node
         if dims is not None:
             self.named_vars_to_dims[name] = dims
-        self._version += 1
+        if name.isidentifier() and not hasattr(self, name):  # PyMC's `model.x`
+            setattr(self, name, node)
+        self.graph_version += 1
 
-    # ------------------------------------------------------------------ shapes from dims/shape/observed
-    def _normalize_dims(self, name, dims):
-        if dims is None:
-            return None
-        if isinstance(dims, str):
-            dims = (dims,)
-        dims = tuple(dims)
-        for d in dims:
-            if d is not None and not isinstance(d, str):
-                raise TypeError(f"Variable {name!r}: dims must be names (strings), found {d!r}")
-        return dims
-
-    def _observed_value(self, name, observed):
-        if observed is None:
-            return None
-        if isinstance(observed, TensorVariable):
-            if any(a.kind == "rv" for a in ancestors([observed])):
-                raise ValueError(f"Variable {name!r}: observed= must be data, not an expression of "
-                                 "random variables")
-            return observed
-        if hasattr(observed, "to_numpy"):
-            observed = observed.to_numpy()
-        if isinstance(observed, np.ma.MaskedArray):
-            return observed
-        arr = np.asarray(observed)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"Variable {name!r}: observed values must be numeric, found dtype {arr.dtype}")
-        return arr
-
-    def _resolve_shape(self, name, dims, shape, observed):
-        """The variable's shape from dims, shape= and observed= (None: the parameters decide), and the dims
-        whose lengths are still unknown."""
-        pending = None
-        obs_shape = tuple(observed.shape) if observed is not None else None
-        if shape is not None:
-            shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
-        if dims is not None:
-            ref = shape if shape is not None else obs_shape
-            if ref is not None and len(ref) != len(dims):
-                what = "shape" if shape is not None else "observed data"
-                raise ValueError(f"Variable {name!r}: dims {dims} have {len(dims)} entries but the {what} "
-                                 f"has {len(ref)} dimensions (shape {ref}). Give one dim name per axis.")
-            lengths = []
-            for i, d in enumerate(dims):
-                if d is not None and d in self.dim_lengths:
-                    lengths.append(self.dim_lengths[d])
-                elif ref is not None:
-                    lengths.append(ref[i])
-                else:
-                    lengths.append(None)
-            if None in lengths:
-                unknown = [d for d, n in zip(dims, lengths) if n is None]
-                # the parameters may still define them: decided after the distribution is built
-                pending = unknown
-                dims_shape = None
-            else:
-                dims_shape = tuple(lengths)
-            if dims_shape is not None:
-                if obs_shape is not None and obs_shape != dims_shape:
-                    raise ValueError(
-                        f"Variable {name!r}: observed data has shape {obs_shape} but dims {dims} have "
-                        f"lengths {dims_shape} (from the model's coords). Make the data and coords agree."
-                    )
-                if shape is not None and shape != dims_shape:
-                    raise ValueError(f"Variable {name!r}: shape {shape} disagrees with dims {dims} of "
-                                     f"lengths {dims_shape}")
-                return dims_shape, pending
-        if shape is not None:
-            if obs_shape is not None and obs_shape != shape:
-                raise ValueError(f"Variable {name!r}: observed data has shape {obs_shape} but shape={shape}")
-            return shape, pending
-        if obs_shape is not None:
-            return obs_shape, pending
-        return None, pending
-
+    # ------------------------------------------------------------------ dims
     def _register_dims(self, name, dims, shape):
         if dims is None:
             return
@@ -254,10 +244,15 @@ class Model:
                             initval=None, transform=UNSET, default_transform=UNSET, total_size=None):
         """Build `cls.dist(*args, **kwargs)` with the shape that dims, shape= or observed= give, and register
         it as `name` (observed data with missing values become an imputed variable, as in PyMC)."""
+        name = self.name_for(name)
+        if self.parent is not None:
+            return in_root(self, lambda root: root.add_random_variable(
+                cls, name, args, kwargs, dims=dims, shape=shape, observed=observed,
+                initval=initval, transform=transform, default_transform=default_transform, total_size=total_size))
         self.check_new_name(name)
-        dims = self._normalize_dims(name, dims)
-        observed = self._observed_value(name, observed)
-        shape, pending = self._resolve_shape(name, dims, shape, observed)
+        dims = normalize_dims(name, dims)
+        observed = observed_value(name, observed)
+        shape, pending = resolve_shape(self.dim_lengths, name, dims, shape, observed)
         if shape is not None:
             kwargs.pop("size", None)
             kwargs["shape"] = shape
@@ -278,6 +273,11 @@ class Model:
                     default_transform=UNSET, total_size=None, pending=None):
         """Register a built random variable (`Distribution.dist` output) under `name`; `pending`: dims whose
         lengths were unknown before the parameters gave the shape."""
+        name = self.name_for(name)
+        if self.parent is not None:
+            return in_root(self, lambda root: root.register_rv(
+                rv, name, dims=dims, observed=observed, initval=initval, transform=transform,
+                default_transform=default_transform, total_size=total_size, pending=pending))
         if pending and dims is not None:
             lengths = [self.dim_lengths.get(d) for d in dims]
             if len(dims) != len(rv.shape) or any(n is not None and n != s for n, s in zip(lengths, rv.shape)):
@@ -292,7 +292,7 @@ class Model:
         rv.observed = None
         dist = rv.owner
         if observed is not None:
-            rv.observed = self._observed_node(name, rv, observed)
+            rv.observed = observed_node(self, name, rv, observed)
             if transform is not UNSET and transform is not None:
                 warnings.warn(f"Variable {name!r}: transform= is ignored for observed variables")
             self.rvs_to_transforms[rv] = None
@@ -325,38 +325,10 @@ class Model:
         self._rvs.append(rv)
         return rv
 
-    def _observed_node(self, name, rv, observed):
-        dist = rv.owner
-        if isinstance(observed, TensorVariable):
-            return observed
-        value = observed.astype(rv.dtype) if dist.discrete else config.as_floatX(observed.astype(float)
-                                                                                    if observed.dtype.kind in "biu" else observed)
-        if dist.discrete and observed.dtype.kind == "f" and not np.all(np.mod(observed, 1) == 0):
-            bad = np.flatnonzero(np.mod(observed, 1) != 0)[:5]
-            raise ValueError(f"Variable {name!r}: observed values must be integers for "
-                             f"{type(dist).__name__}; non-integer entries at flat positions {bad.tolist()}")
-        params = list(dist.params)
-        if all(not isinstance(p, TensorVariable) for p in params):
-            ok = np.asarray(dist.in_support(jnp.asarray(value), *params))
-        else:
-            ok = observed_in_support(dist, value, params)
-        if not ok.all():
-            bad = np.argwhere(~np.broadcast_to(ok, ok.shape))[:5]
-            vals = [value[tuple(i)] if value.ndim else value for i in bad] if value.ndim == ok.ndim else []
-            raise ValueError(
-                f"Variable {name!r}: {int((~ok).sum())} observed value(s) outside the support of "
-                f"{type(dist).__name__}, at index {[tuple(int(j) for j in i) for i in bad]}"
-                + (f" (values {[float(v) for v in vals]})" if vals else "")
-                + ". Check the data or the choice of distribution."
-            )
-        key = observed_key(name)
-        node = TensorVariable(None, [], jax.ShapeDtypeStruct(value.shape, value.dtype), kind="data", name=key)
-        self.data.add(key, value, node)
-        node.model = self
-        node.dims = rv.dims
-        return node
-
     def register_data(self, name, value, dims=None):
+        name = self.name_for(name)
+        if self.parent is not None:
+            return in_root(self, lambda root: root.register_data(name, value, dims))
         node = TensorVariable(None, [], jax.ShapeDtypeStruct(value.shape, value.dtype), kind="data")
         self._register_dims(name, dims, value.shape)
         self._add_named(node, name, dims)
@@ -366,12 +338,28 @@ class Model:
         return node
 
     def add_deterministic(self, node, name, dims):
+        name = self.name_for(name)
+        if self.parent is not None:
+            return in_root(self, lambda root: root.add_deterministic(node, name, dims))
         self._register_dims(name, dims, node.shape)
         self._add_named(node, name, dims)
         self.deterministics.append(node)
         return node
 
+    def add_named_variable(self, var, dims=None):
+        """Register a named node that is neither an RV, data, a Deterministic nor a Potential (PyMC)."""
+        var.name = self.name_for(var.name)
+        if self.parent is not None:
+            return in_root(self, lambda root: root.add_named_variable(var, dims))
+        dims = (dims,) if isinstance(dims, str) else dims
+        self._register_dims(var.name, dims, var.shape)
+        self._add_named(var, var.name, tuple(dims) if dims else None)
+        return var
+
     def add_potential(self, node, name, dims):
+        name = self.name_for(name)
+        if self.parent is not None:
+            return in_root(self, lambda root: root.add_potential(node, name, dims))
         self._add_named(node, name, dims)
         self.potentials.append(node)
         return node
@@ -387,19 +375,20 @@ class Model:
     # ------------------------------------------------------------------ compiled functions
     def program(self, kind: str, key, build):
         """The compiled program `(kind, key)` of the model as it is now, made by `build()` the first time;
-        adding a variable to the model drops every program made before."""
-        return self._programs.get(self._version, (kind, key), build)
+        adding a variable to the model drops every program made before (a sub-model's are its root's)."""
+        root = self.root
+        return root._programs.get(root.graph_version, (kind, key), build)
 
     def programs(self, kind: str) -> list:
         """The compiled programs of one kind ("logp", "sample", "sample executables", "forward") made so far
         for the model as it is now (for inspection)."""
-        return self._programs.of_kind(self._version, kind)
+        return self.root._programs.of_kind(self.root.graph_version, kind)
 
     def compiled(self, jacobian: bool = True):
         """The model's compiled log density and its expansion to named values (`jaxmc.compile`)."""
         from jaxmc.compile import CompiledModel
 
-        return self.program("logp", jacobian, lambda: CompiledModel(self, jacobian=jacobian))
+        return self.program("logp", jacobian, lambda: CompiledModel(self.root, jacobian=jacobian))
 
     def initial_point(self, random_seed=None) -> dict[str, np.ndarray]:
         """Unconstrained starting values by value-variable name (initval or support point, transformed)."""
@@ -420,11 +409,57 @@ class Model:
         return cm.point_function("d2logp", vars=vars)
 
     def point_logps(self, point=None, round_vals=2) -> dict[str, float]:
-        """Log density of each random variable at `point` (the initial point if None)."""
+        """Log density of each random variable (free, then observed) and potential at `point` (the initial
+        point if None)."""
         cm = self.compiled(True)
         point = self.initial_point() if point is None else point
         terms = cm.point_function("terms")(point)
-        return {k: float(np.round(v, round_vals)) for k, v in terms.items()}
+        names = [v.name for v in self.free_RVs + self.observed_RVs + self.potentials]
+        return {k: float(np.round(terms[k], round_vals)) for k in names}
+
+    # ------------------------------------------------------------------ symbolic (jaxmc.model.symbolic)
+    def logp(self, vars=None, jacobian: bool = True, sum: bool = True):
+        """The log density as a node over the value variables (a list of elementwise terms if not `sum`):
+        evaluate it with `.eval({value var name: value})` or `model.compile_fn(model.logp())(point)`."""
+        return symbolic.model_logp(self, vars, jacobian, sum)
+
+    def dlogp(self, vars=None, jacobian: bool = True):
+        """Gradient of the log density over the (continuous) value variables, flat, as a node."""
+        return symbolic.model_dlogp(self, vars, jacobian)
+
+    def d2logp(self, vars=None, jacobian: bool = True, negate_output: bool = True):
+        """Hessian (negated, as PyMC) of the log density over the value variables, as a node."""
+        return symbolic.model_dlogp(self, vars, jacobian, order=2, negate=negate_output)
+
+    varlogp = property(lambda self: self.logp(vars=self.free_RVs), doc="log density of the free RVs")
+    varlogp_nojac = property(lambda self: self.logp(vars=self.free_RVs, jacobian=False))
+    observedlogp = property(lambda self: self.logp(vars=self.observed_RVs), doc="log likelihood")
+    potentiallogp = property(lambda self: self.logp(vars=self.potentials), doc="sum of the potentials")
+    datalogp = property(lambda self: self.logp(vars=self.observed_RVs + self.potentials))
+
+    def replace_rvs_by_values(self, graphs, **kwargs):
+        """Copies of `graphs` with the random variables replaced by their values (value variables)."""
+        return symbolic.replace_rvs_by_values(self, graphs)
+
+    def compile_fn(self, outs, *, inputs=None, mode=None, point_fn: bool = True, **kwargs):
+        """A function of a point ({name: value}) computing `outs` (see jaxmc.model.functions)."""
+        return functions.compile_fn(self, outs, inputs=inputs, point_fn=point_fn, **kwargs)
+
+    # ------------------------------------------------------------------ copies and dims
+    def copy(self) -> "Model":
+        """An independent copy of the (root) model; its variables are `copy["name"]`."""
+        from jaxmc.model.clone import rebuild_model
+
+        return rebuild_model(self)[0]
+
+    __copy__ = copy
+    __deepcopy__ = lambda self, memo: self.copy()  # noqa: E731
+
+    def set_dim(self, name: str, new_length: int, coord_values=None):
+        """Change the length of dim `name` (with new coordinate values where it has them), as PyMC."""
+        from jaxmc.model.clone import set_dim
+
+        set_dim(self.root, name, new_length, coord_values)
 
     def debug(self, point=None, fn: str = "logp", verbose: bool = False):
         """Print which terms of the log density (or its gradient) are not finite at `point`, and why."""
@@ -433,6 +468,12 @@ class Model:
         report = debug_report(self, point, fn=fn, verbose=verbose)
         print(report)
         return None
+
+    def to_graphviz(self, **kwargs):
+        """The model's graph as a `graphviz.Digraph` (`pm.model_to_graphviz(model, **kwargs)`)."""
+        from jaxmc.model_graph import model_to_graphviz
+
+        return model_to_graphviz(self, **kwargs)
 
     def shape_from_dims(self, dims):
         return tuple(self.dim_lengths[d] for d in dims)
@@ -453,25 +494,3 @@ class Model:
         return "\n".join(lines)
 
     _repr_pretty_ = lambda self, p, cycle: p.text(str(self))  # noqa: E731
-
-
-def observed_in_support(dist, value, params) -> np.ndarray:
-    """Build-time support check when some parameters are model variables (unknown now).
-
-    Unknown parameters are tried as NaN (families read it as "unknown") and, for bounds, at -inf and +inf in
-    every combination: an entry is rejected only if no such choice puts it in the support. The log density
-    checks the rest at run time."""
-    unknown = [i for i, p in enumerate(params) if isinstance(p, TensorVariable)]
-    shapes = {i: params[i].shape for i in unknown}
-    trials = [{i: np.nan for i in unknown}]
-    if dist.support_depends_on_params and len(unknown) <= 3:
-        trials += [dict(zip(unknown, c)) for c in itertools.product((-np.inf, np.inf), repeat=len(unknown))]
-    ok = None
-    for trial in trials:
-        args = [jnp.full(shapes[i], trial[i], config.floatX()) if i in trial else p for i, p in enumerate(params)]
-        try:
-            res = np.asarray(dist.in_support(jnp.asarray(value), *args))
-        except Exception:
-            return np.ones((), bool)
-        ok = res if ok is None else ok | res
-    return ok

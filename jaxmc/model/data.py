@@ -89,7 +89,7 @@ def Data(name: str, value, *, dims=None, coords=None, model=None, **kwargs) -> T
                              f"{arr.ndim} dimensions (shape {arr.shape}). Give one dim name per axis.")
         # pandas index/columns become coords for dims that have none yet
         labels = []
-        if hasattr(value, "index"):
+        if hasattr(value, "index") and hasattr(value, "to_numpy"):  # (a list has an .index method too)
             labels.append(value.index)
         if hasattr(value, "columns"):
             labels.append(value.columns)
@@ -148,9 +148,11 @@ def set_data(new_data: dict, model=None, *, coords=None):
                 f"set_data: dim {d!r} changes length from {old_n} to {n}, but it has coordinate values; "
                 f"pass new ones: pm.set_data(..., coords={{{d!r}: new_values}})"
             )
-    # every other data variable on a resized dim must be resized in the same call
+    # every other data variable on a resized dim must be resized in the same call, except observed data: as in
+    # PyMC, predictions for new rows may leave it as it was (the observed variable's shape follows its dims)
+    observed_data = {rv.observed.name for rv in model.observed_RVs if rv.observed.kind == "data"}
     for node in model.data_vars:
-        if node.name in prepared or not node.dims:
+        if node.name in prepared or not node.dims or node.name in observed_data:
             continue
         for axis, d in enumerate(node.dims):
             if d in new_lengths and model.data.value(node.name).shape[axis] != new_lengths[d]:

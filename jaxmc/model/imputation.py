@@ -61,6 +61,7 @@ def add_imputed(model, rv, name, *, dims, observed, transform=UNSET, default_tra
 
     unobs = model.register_rv(part(mask), f"{name}_unobserved", transform=transform,
                              default_transform=default_transform)
+    unobs.imputation_of = name  # its length is the number of missing values: predictive re-draws it if that changed
     obs = model.register_rv(part(~mask), f"{name}_observed", observed=values[~mask])
     dtype = rv.dtype
 

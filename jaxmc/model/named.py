@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxmc.graph import TensorVariable
+from jaxmc.graph.traversal import convert_foreign
 from jaxmc.model.context import modelcontext
 
 
@@ -30,6 +31,7 @@ def _named_node(var, dims):
     """A node of its own for a Deterministic or Potential (identity over an expression, or a constant)."""
     if isinstance(dims, str):
         dims = (dims,)
+    var = convert_foreign(var)  # PyTensor expressions (pytensor_interop)
     if isinstance(var, TensorVariable):
         node = TensorVariable(_identity, [var], var.aval, kind="det")
     else:

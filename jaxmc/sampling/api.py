@@ -11,6 +11,7 @@ import jax.numpy as jnp
 from jaxmc import convert
 from jaxmc.distributions.simulator import Simulator
 from jaxmc.model import modelcontext
+from jaxmc.multitrace import MultiTrace
 from jaxmc.nuts import ADAPTATIONS, DEFAULTS
 from jaxmc.sampling.checks import warn_convergence
 from jaxmc.sampling.driver import run_chains
@@ -20,10 +21,16 @@ from jaxmc.sampling.settings import (CHAIN_METHODS, DEFAULT_TUNE, NUTS, SampleSe
 from jaxmc.sampling.start import chain_keys, starting_points
 
 
+#: PyMC 6 arguments about how PyMC compiles or runs its own samplers: accepted, and without effect in jaxmc
+_IGNORED = {"jitter_max_retries", "n_init", "mp_ctx", "blas_cores", "backend", "compile_kwargs", "progressbar_theme"}
+#: keys of `nuts_sampler_kwargs` (numpyro's, blackjax's or nutpie's options) that jaxmc applies
+_EXTERNAL_KEYS = {"chain_method", "target_accept", "max_treedepth"}
+
 _ACCEPTED = ["draws", "tune", "chains", "cores", "target_accept", "max_treedepth", "random_seed",
              "initvals", "progressbar", "discard_tuned_samples", "return_inferencedata", "idata_kwargs",
              "var_names", "chain_method", "nuts", "step", "model", "init", "compute_convergence_checks",
-             "nuts_sampler", "keep_warning_stat", "quiet"]
+             "nuts_sampler", "keep_warning_stat", "quiet", "nuts_sampler_kwargs", *sorted(_IGNORED), "trace",
+             "callback"]
 
 
 def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: int | None = None,
@@ -38,10 +45,31 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     Warm-up (`tune`, 1000 steps unless given) adapts a diagonal mass matrix from gradients and draws
     (nutpie's scheme, the default) or with Stan's windowed variances (`nuts={"adaptation": "stan"}`), and
     the step size by dual averaging. `quiet=True` shows no progress bar and no convergence warnings.
+    `return_inferencedata=False` gives a MultiTrace (`jaxmc.multitrace`); `nuts_sampler="numpyro"` and the other
+    external samplers run jaxmc's NUTS, with a warning (docs/sampling.md).
     """
+    nuts_sampler_kwargs = dict(kwargs.pop("nuts_sampler_kwargs", None) or {})
+    for name in ("trace", "callback"):
+        if kwargs.pop(name, None) is not None:
+            warnings.warn(f"pm.sample({name}=...) is ignored: jaxmc keeps the draws in memory and returns them at "
+                          "the end", stacklevel=2)
+    for name in _IGNORED:
+        kwargs.pop(name, None)
     if kwargs:
         raise TypeError(f"pm.sample got unknown keyword argument(s) {sorted(kwargs)}; accepted: {_ACCEPTED}")
-    model = modelcontext(model)
+    model = modelcontext(model).root  # inside a sub-model's `with`: the whole model
+    if nuts_sampler not in (None, "pymc", "jaxmc"):
+        warnings.warn(f"nuts_sampler={nuts_sampler!r} is ignored: jaxmc always samples with its own NUTS, compiled "
+                      "with JAX (it plays the part of PyMC's numpyro, blackjax and nutpie samplers)", stacklevel=2)
+    other = sorted(set(nuts_sampler_kwargs) - _EXTERNAL_KEYS)
+    if other:
+        warnings.warn(f"pm.sample(nuts_sampler_kwargs=...): {other} are options of PyMC's external samplers and "
+                      f"are ignored; jaxmc applies {sorted(_EXTERNAL_KEYS)}", stacklevel=2)
+    if nuts_sampler_kwargs.get("chain_method") in CHAIN_METHODS and chain_method is None:
+        chain_method = nuts_sampler_kwargs["chain_method"]
+    target_accept = nuts_sampler_kwargs.get("target_accept", target_accept)
+    max_treedepth = nuts_sampler_kwargs.get("max_treedepth", max_treedepth)
+    chains = 4 if chains is None else chains
     nuts = dict(nuts or {})
     unknown = set(nuts) - {"target_accept", "max_treedepth", "adaptation"}
     if unknown:
@@ -61,8 +89,6 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
         raise ValueError(f"nuts adaptation must be one of {tuple(ADAPTATIONS)}, found {adaptation!r}")
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must be in (0, 1), found {target_accept}")
-    if nuts_sampler not in (None, "pymc", "jaxmc"):
-        warnings.warn(f"nuts_sampler={nuts_sampler!r} is ignored: jaxmc always uses its own NUTS")
     tune = DEFAULT_TUNE if tune is None else tune
     draws, tune, chains = int(draws), int(tune), int(chains)
     if draws < 0 or tune < 0 or chains < 1:
@@ -95,8 +121,9 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
              "chain_method": chain_method, "n_draws": out_post[next(iter(out_post))].shape[1]
              if out_post else 0}
     if not return_inferencedata:
-        return {"posterior": out_post, "sample_stats": out_stats}
-
+        if discard_tuned_samples:
+            return MultiTrace(out_post, out_stats, model=model, attrs=attrs)
+        return MultiTrace(posterior, stats, model=model, n_tune=n_tuned, attrs=attrs)  # as PyMC: tuning kept
 
     idata_kwargs = dict(idata_kwargs or {})
     groups = {"posterior": out_post, "sample_stats": out_stats,

@@ -11,6 +11,7 @@ import numpy as np
 from jaxmc import transforms
 from jaxmc.distributions import constraints
 from jaxmc.distributions.base import Continuous
+from jaxmc.distributions.cdf_inverse import beta_icdf
 from jaxmc.distributions.dist_math import LOG2, betaln, LOG2PI, PI, full, fx, log1mexp, log_i0, uniform01
 from jaxmc.distributions.params import lift
 
@@ -85,6 +86,9 @@ class Beta(Continuous):
 
     def support_point(self, alpha, beta, size):
         return full(alpha / (alpha + beta), size)
+
+    def icdf(self, q, alpha, beta):
+        return beta_icdf(q, alpha, beta)
 
 
 class Kumaraswamy(Continuous):

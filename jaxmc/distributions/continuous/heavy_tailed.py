@@ -8,6 +8,7 @@ import jax.scipy.special as jsp
 
 from jaxmc.distributions import constraints
 from jaxmc.distributions.base import Continuous
+from jaxmc.distributions.cdf_inverse import half_student_t_icdf, student_t_icdf
 from jaxmc.distributions.dist_math import LOG2, LOGPI, PI, full, fx
 from jaxmc.distributions.params import get_tau_sigma
 
@@ -39,6 +40,9 @@ class StudentT(Continuous):
 
     def support_point(self, nu, mu, sigma, size):
         return full(jnp.broadcast_arrays(mu, nu, sigma)[0], size)
+
+    def icdf(self, q, nu, mu, sigma):
+        return mu + sigma * student_t_icdf(q, nu)
 
 
 def _student_t_lcdf(t, nu):
@@ -77,6 +81,9 @@ class HalfStudentT(Continuous):
 
     def support_point(self, nu, sigma, size):
         return full(jnp.broadcast_arrays(sigma, nu)[0], size)
+
+    def icdf(self, q, nu, sigma):
+        return sigma * half_student_t_icdf(q, nu)
 
 
 class SkewStudentT(Continuous):
@@ -155,7 +162,8 @@ class Cauchy(Continuous):
         return full(jnp.broadcast_arrays(alpha, beta)[0], size)
 
     def icdf(self, q, alpha, beta):
-        return alpha + beta * jnp.tan(PI * (q - 0.5))
+        # -cot(pi q) below the median and cot(pi (1 - q)) above: each tail from its own exact probability
+        return alpha + beta * jnp.where(q < 0.5, -1.0 / jnp.tan(PI * q), 1.0 / jnp.tan(PI * (1.0 - q)))
 
 
 class HalfCauchy(Continuous):
@@ -183,4 +191,4 @@ class HalfCauchy(Continuous):
         return full(beta, size)
 
     def icdf(self, q, beta):
-        return beta * jnp.tan(PI * q / 2.0)
+        return beta * jnp.where(q < 0.5, jnp.tan(PI * q / 2.0), 1.0 / jnp.tan(PI * (1.0 - q) / 2.0))

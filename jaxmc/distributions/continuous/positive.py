@@ -10,6 +10,7 @@ import jax.scipy.special as jsp
 from jaxmc import transforms
 from jaxmc.distributions import constraints
 from jaxmc.distributions.base import Continuous
+from jaxmc.distributions.cdf_inverse import gamma_icdf
 from jaxmc.distributions.dist_math import LOG2PI, PI, full, fx, log1mexp, polyagamma_logcdf, polyagamma_logpdf
 from jaxmc.distributions.params import lift
 
@@ -90,6 +91,9 @@ class Gamma(Continuous):
     def support_point(self, alpha, scale, size):
         return full(alpha * scale, size)
 
+    def icdf(self, q, alpha, scale):
+        return scale * gamma_icdf(q, alpha)
+
 
 class ChiSquared:
     """ChiSquared(nu): as in PyMC, a Gamma(alpha=nu/2, beta=1/2) (the variable is a Gamma)."""
@@ -138,6 +142,9 @@ class InverseGamma(Continuous):
     def support_point(self, alpha, beta, size):
         a_s = jnp.where(alpha > 1, alpha, 2.0)
         return full(jnp.where(alpha > 1, beta / (a_s - 1.0), beta / (alpha + 1.0)), size)
+
+    def icdf(self, q, alpha, beta):
+        return beta / gamma_icdf(q, alpha, upper_tail=True)
 
 
 class Weibull(Continuous):

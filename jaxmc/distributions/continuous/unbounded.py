@@ -81,7 +81,7 @@ class Laplace(Continuous):
         return full(jnp.broadcast_arrays(mu, b)[0], size)
 
     def icdf(self, q, mu, b):
-        return mu - b * jnp.sign(q - 0.5) * jnp.log1p(-2.0 * jnp.abs(q - 0.5))
+        return mu + b * jnp.where(q < 0.5, jnp.log(2.0 * q), -jnp.log(2.0 * (1.0 - q)))
 
 
 class AsymmetricLaplace(Continuous):

@@ -14,8 +14,19 @@ from jaxmc.distributions.constraints import is_integer
 from jaxmc.distributions.discrete.cdf import log_betainc, logcdf_by_sum
 from jaxmc.distributions.dist_math import as_float, betaln, binomln
 from jaxmc.distributions.params import cast_int_constant, exclusive
+from jaxmc.graph import apply
+from jaxmc.graph.rewrites import logit_of_sigmoid
+from jaxmc.graph.traversal import convert_foreign
 
 __all__ = ["Bernoulli", "BetaBinomial", "Binomial", "HyperGeometric"]
+
+
+def _on_logit_scale(p, logit_p):
+    """(p, logit_p) with p = sigmoid(x) given as logit_p = x (and 1 - sigmoid(x) as -x): log(p) and
+    log(1 - p) are then exact where p rounds to 0 or 1 (PyMC's stabilizing rewrites, docs/rewrites.md)."""
+    p = convert_foreign(p)  # PyTensor's sigmoid arrives as pm.math.invlogit (pytensor_interop)
+    x = logit_of_sigmoid(p, apply) if logit_p is None else None
+    return (p, logit_p) if x is None else (None, x)
 
 
 class Bernoulli(Discrete):
@@ -29,6 +40,7 @@ class Bernoulli(Discrete):
     @classmethod
     def dist(cls, p=None, logit_p=None, *args, **kwargs):
         exclusive("p", p, "logit_p", logit_p)
+        p, logit_p = _on_logit_scale(p, logit_p)
         node = super().dist([p if logit_p is None else logit_p], *args, **kwargs)
         if logit_p is not None:
             node.owner.logit = True
@@ -68,6 +80,7 @@ class Binomial(Discrete):
     @classmethod
     def dist(cls, n, p=None, logit_p=None, *args, **kwargs):
         exclusive("p", p, "logit_p", logit_p)
+        p, logit_p = _on_logit_scale(p, logit_p)
         node = super().dist([cast_int_constant(n), p if logit_p is None else logit_p], *args, **kwargs)
         if logit_p is not None:
             node.owner.logit = True

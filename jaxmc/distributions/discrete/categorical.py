@@ -13,6 +13,8 @@ from jaxmc.distributions.constraints import is_integer
 from jaxmc.distributions.dist_math import as_float, log1mexp, log_diff_ndtr
 from jaxmc.distributions.params import as_param, exclusive, normalized_p
 from jaxmc.graph import TensorVariable, apply
+from jaxmc.graph.rewrites import logits_of_softmax
+from jaxmc.graph.traversal import convert_foreign
 
 __all__ = ["Categorical", "OrderedLogistic", "OrderedProbit"]
 
@@ -21,7 +23,7 @@ class Categorical(Discrete):
     """Categorical(p) or Categorical(logit_p=...) over 0..k-1 (k = last axis of p).
 
     A constant p is checked and normalised as in PyMC (negative entries raise, a sum other than 1 warns
-    and rescales); logit_p is kept on the log scale (log_softmax)."""
+    and rescales); logit_p, and p = softmax(x) over the last axis, are kept on the log scale (log_softmax)."""
 
     param_names = ("p",)
     arg_constraints = {"p": constraints.probability_vector}
@@ -31,6 +33,10 @@ class Categorical(Discrete):
     @classmethod
     def dist(cls, p=None, logit_p=None, **kwargs):
         exclusive("p", p, "logit_p", logit_p)
+        p = convert_foreign(p)  # PyTensor's softmax arrives as pm.math.softmax (pytensor_interop)
+        x = logits_of_softmax(p, apply) if logit_p is None else None
+        if x is not None:  # p = softmax(x) over the last axis: log_softmax(x), as PyMC's rewrite gives
+            p, logit_p = None, x
         if logit_p is not None:
             node = super().dist([logit_p], **kwargs)
             node.owner.logit = True

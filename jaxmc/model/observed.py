@@ -1,0 +1,70 @@
+"""Observed values of a random variable: the data node that holds them, converted to the variable's dtype and
+checked against the distribution's support (also while some parameters are still unknown)."""
+
+from __future__ import annotations
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxmc import config
+from jaxmc.graph import TensorVariable
+from jaxmc.model.data import observed_key
+
+
+def observed_in_support(dist, value, params) -> np.ndarray:
+    """Build-time support check when some parameters are model variables (unknown now).
+
+    Unknown parameters are tried as NaN (families read it as "unknown") and, for bounds, at -inf and +inf in
+    every combination: an entry is rejected only if no such choice puts it in the support. The log density
+    checks the rest at run time."""
+    unknown = [i for i, p in enumerate(params) if isinstance(p, TensorVariable)]
+    shapes = {i: params[i].shape for i in unknown}
+    trials = [{i: np.nan for i in unknown}]
+    if dist.support_depends_on_params and len(unknown) <= 3:
+        trials += [dict(zip(unknown, c)) for c in itertools.product((-np.inf, np.inf), repeat=len(unknown))]
+    ok = None
+    for trial in trials:
+        args = [jnp.full(shapes[i], trial[i], config.floatX()) if i in trial else p for i, p in enumerate(params)]
+        try:
+            res = np.asarray(dist.in_support(jnp.asarray(value), *args))
+        except Exception:
+            return np.ones((), bool)
+        ok = res if ok is None else ok | res
+    return ok
+
+
+def observed_node(model, name, rv, observed):
+    """The data node of a variable's observed values (converted to its dtype and checked against the support),
+    stored in the model's data."""
+    dist = rv.owner
+    if isinstance(observed, TensorVariable):
+        return observed
+    value = observed.astype(rv.dtype) if dist.discrete else config.as_floatX(observed.astype(float)
+                                                                                if observed.dtype.kind in "biu" else observed)
+    if dist.discrete and observed.dtype.kind == "f" and not np.all(np.mod(observed, 1) == 0):
+        bad = np.flatnonzero(np.mod(observed, 1) != 0)[:5]
+        raise ValueError(f"Variable {name!r}: observed values must be integers for "
+                         f"{type(dist).__name__}; non-integer entries at flat positions {bad.tolist()}")
+    params = list(dist.params)
+    if all(not isinstance(p, TensorVariable) for p in params):
+        ok = np.asarray(dist.in_support(jnp.asarray(value), *params))
+    else:
+        ok = observed_in_support(dist, value, params)
+    if not ok.all():
+        bad = np.argwhere(~np.broadcast_to(ok, ok.shape))[:5]
+        vals = [value[tuple(i)] if value.ndim else value for i in bad] if value.ndim == ok.ndim else []
+        raise ValueError(
+            f"Variable {name!r}: {int((~ok).sum())} observed value(s) outside the support of "
+            f"{type(dist).__name__}, at index {[tuple(int(j) for j in i) for i in bad]}"
+            + (f" (values {[float(v) for v in vals]})" if vals else "")
+            + ". Check the data or the choice of distribution."
+        )
+    key = observed_key(name)
+    node = TensorVariable(None, [], jax.ShapeDtypeStruct(value.shape, value.dtype), kind="data", name=key)
+    model.data.add(key, value, node)
+    node.model = model
+    node.dims = rv.dims
+    return node
