@@ -23,6 +23,23 @@ def intX() -> str:
     return "int64" if _floatX == "float64" else "int32"
 
 
+def as_intX(x, what: str) -> np.ndarray:
+    """Integer values as an intX array; values intX cannot hold (above 2**31 in float32 mode) are refused, never
+    wrapped. `what` names the values in the error (e.g. "Data 'ids'")."""
+    arr = np.asarray(x)
+    dt = np.dtype(intX())
+    if arr.size and arr.dtype != dt:
+        info = np.iinfo(dt)
+        wide = arr.astype(np.float64) if arr.dtype.kind == "f" else arr  # (float32 rounds 2**31 - 1 up)
+        if wide.min().item() < info.min or wide.max().item() > info.max:
+            bad = wide[(wide < info.min) | (wide > info.max)].ravel()[:3]
+            raise ValueError(
+                f"{what} holds integers that {dt} (the integer type of floatX={_floatX}) cannot hold: "
+                f"{[int(v) for v in bad]} outside [{info.min}, {info.max}]. Use floatX='float64', or store "
+                "smaller values (e.g. codes from np.unique(values, return_inverse=True)).")
+    return arr.astype(dt)
+
+
 def set_floatX(dtype: str) -> None:
     """Select 'float32' (GPU friendly) or 'float64' for models built afterwards (or set JAXMC_FLOATX)."""
     global _floatX

@@ -101,6 +101,41 @@ def dataset(model, values: dict, sample_dims=SAMPLE_DIMS, attrs=None, dims_of=No
     return ds
 
 
+#: `idata_kwargs` keys of PyMC's `to_inference_data` that jaxmc has no use for: accepted at the value that means
+#: "off", refused otherwise
+IDATA_KWARGS_OFF = {"include_transformed": False, "log_prior": False, "prior": None, "posterior_predictive": None,
+                    "model": None}
+
+
+def check_idata_kwargs(idata_kwargs, where: str, accepted=("coords", "dims")) -> dict:
+    """`idata_kwargs` as a dict whose keys are `accepted` (or PyMC's keys of `IDATA_KWARGS_OFF` left off); an
+    unknown key raises TypeError naming it (with the nearest accepted one), a PyMC key jaxmc cannot honour
+    raises ValueError."""
+    import difflib
+
+    if idata_kwargs is None:
+        return {}
+    if not isinstance(idata_kwargs, dict):
+        raise TypeError(f"{where}(idata_kwargs=...) must be a dict, found {type(idata_kwargs).__name__}")
+    out = {}
+    for key, value in idata_kwargs.items():
+        if key in accepted:
+            out[key] = value
+        elif key in IDATA_KWARGS_OFF:
+            if key != "model" and (value is not None if IDATA_KWARGS_OFF[key] is None else bool(value)):
+                raise ValueError(f"{where}(idata_kwargs={{{key!r}: {value!r}}}) is not supported by jaxmc; "
+                                 f"it accepts {list(accepted)}")
+        else:
+            near = difflib.get_close_matches(str(key), [*accepted, *IDATA_KWARGS_OFF], n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise TypeError(f"{where}(idata_kwargs=...) got unknown key {key!r}; accepted: {list(accepted)}.{hint}")
+    for key in ("coords", "dims"):
+        if out.get(key) is not None and not isinstance(out[key], dict):
+            raise TypeError(f"{where}(idata_kwargs={{{key!r}: ...}}) must be a dict, found "
+                            f"{type(out[key]).__name__}")
+    return out
+
+
 def base_attrs() -> dict:
     from jaxmc.version import __version__
 

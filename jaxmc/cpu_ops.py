@@ -44,11 +44,18 @@ def _small_loops_compile_to_kernels(backend: str) -> bool:
     return "xla_cpu_small_call" in text  # 4 kB of loop state: with its 1 kB default XLA leaves it alone
 
 
-def loop_kernels_active() -> bool:
+def loop_kernels_compiled() -> bool:
     """True on CPU when XLA compiles small while loops into single kernels (the option reached XLA)."""
+    return _small_loops_compile_to_kernels(jax.default_backend())
+
+
+def loop_kernels_active() -> bool:
+    """True on CPU (outside `plain()`): the code below is written for XLA:CPU's single-kernel loops there
+    whether or not the option reached XLA (`loop_kernels_compiled()`), so that a seed gives the same draws
+    with the option on or off (docs/xla.md, "The same seed, the same draws"); False on GPU."""
     if _plain_depth:
         return False
-    return _small_loops_compile_to_kernels(jax.default_backend())
+    return jax.default_backend() == "cpu"
 
 
 # ---------------------------------------------------------------------------------------------- products

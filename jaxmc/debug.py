@@ -28,14 +28,15 @@ def debug_report(model, point=None, fn="logp", verbose=False) -> str:
         bad += 1
         lines.append(f"The logp of variable {rv.name!r} ({type(rv.owner).__name__}) is not finite: "
                      f"{checked.sum()}")
-        for (cond, desc), pname in zip(rv.owner.check_params(*params), rv.owner.param_names):
+        for cond, desc in rv.owner.check_params(*params):  # every condition: a parameter may have several
             c = np.asarray(cond)
             if not c.all():
                 lines.append(f"  - a parameter condition fails: {desc} (false at {int((~c).sum())} entries)")
         ok = np.asarray(rv.owner.in_support(value, *params))
         if not ok.all():
-            where = np.argwhere(~np.broadcast_to(ok, ok.shape))[:5].tolist()
-            lines.append(f"  - value outside the support at index {where}")
+            where = np.argwhere(~ok)[:5].tolist()
+            lines.append(f"  - value outside the support at index {where}" if ok.ndim else
+                         "  - value outside the support")
         if np.any(~np.isfinite(lp)) and ok.all():
             lines.append("  - the density itself is not finite (overflow or a parameter at its boundary)")
         for pname, p in zip(rv.owner.param_names, params):

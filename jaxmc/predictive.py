@@ -15,6 +15,8 @@ from jaxmc.graph import TensorVariable, evaluate
 from jaxmc.graph.ancestral import prng_key, rv_ancestors, rv_shape
 from jaxmc.model import modelcontext
 from jaxmc.progress import ProgressBar
+from jaxmc.sampling.settings import count
+from jaxmc.seeds import int_seed
 from jaxmc.trace_draws import read_trace
 
 _log = logging.getLogger("jaxmc")
@@ -81,7 +83,7 @@ def _make_forward_program(model, out_names: tuple, given_names: tuple):
 
 
 class _Program:
-    """A forward program compiled two ways, chosen by the output size of a call (`for_values`): small outputs
+    """A forward program compiled two ways, chosen by the size of the whole output (`for_values`): small outputs
     (new rows, a few parameters) with jaxmc's fast-compiling CPU options (`config.compiler_options`), large
     ones (at least LARGE elements) with XLA's defaults, whose vectorized loops draw millions of values faster
     (docs/predictive.md has the timings)."""
@@ -96,7 +98,7 @@ class _Program:
         return jax.eval_shape(self.small, *args)  # the trace is cached per argument shapes
 
     def for_values(self, n_values: int):
-        """The compiled program for calls that output `n_values` values."""
+        """The compiled program for `n_values` values of output in all (the calls, in chunks, share it)."""
         return self.large if n_values >= self.LARGE else self.small
 
 
@@ -111,7 +113,7 @@ def map_draws(prog, key, values: dict, n: int, data: dict, max_chunk_bytes: int 
     leaves = jax.tree_util.tree_leaves(shapes)
     per_row = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in leaves) // n
     size = chunks.rows_per_chunk(per_row, n, max_chunk_bytes)
-    call = prog.for_values(sum(int(np.prod(a.shape)) for a in leaves) // n * size)
+    call = prog.for_values(sum(int(np.prod(a.shape)) for a in leaves))
     out = {k: np.empty(a.shape, a.dtype) for k, a in shapes.items()}
 
     def run(start, part):
@@ -128,10 +130,13 @@ def sample_prior_predictive(draws: int = 500, model=None, var_names=None, random
         raise TypeError(f"sample_prior_predictive got unknown keyword argument(s) {sorted(kwargs)}; accepted: "
                         "draws, model, var_names, random_seed, return_inferencedata, idata_kwargs")
     model = modelcontext(model).root  # inside a sub-model's `with`: the whole model
-    draws = int(samples if samples is not None else draws)
+    draws = count("draws", samples if samples is not None else draws, 0, "sample_prior_predictive")
+    random_seed = int_seed(random_seed, "sample_prior_predictive(random_seed=...)")
+    labels = convert.check_idata_kwargs(idata_kwargs, "sample_prior_predictive")
     free = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
     observed = [rv.name for rv in model.observed_RVs]
-    names = list(var_names) if var_names is not None else free + observed
+    names = ([var_names] if isinstance(var_names, str) else list(var_names)) if var_names is not None \
+        else free + observed
     unknown = [n for n in names if n not in free + observed]
     if unknown:
         raise KeyError(f"sample_prior_predictive: unknown var_names {unknown}; available {free + observed}")
@@ -143,7 +148,7 @@ def sample_prior_predictive(draws: int = 500, model=None, var_names=None, random
     if not return_inferencedata:
         return {**prior, **prior_pred}
     return convert.to_inference_data(model, {"prior": prior, "prior_predictive": prior_pred,
-                                             "observed_data": convert.observed_data(model)})
+                                             "observed_data": convert.observed_data(model)}, **labels)
 
 
 # ---------------------------------------------------------------------- what posterior predictive re-draws
@@ -186,7 +191,7 @@ def _changed_dims(model, trace_coords: dict) -> set[str]:
         if old is None:
             changed.add(dim)
         elif labels is not None:
-            if len(labels) != len(old) or any(a != b for a, b in zip(labels, old.tolist())):
+            if len(labels) != len(old) or not np.all(np.asarray(labels) == np.asarray(old)):  # dtypes kept
                 changed.add(dim)
         elif length != len(old):
             changed.add(dim)
@@ -335,8 +340,9 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
                         "accepted: trace, model, var_names, sample_vars, freeze_vars, predictions, "
                         "extend_inferencedata, random_seed, progressbar, return_inferencedata, idata_kwargs, "
                         "sample_dims")
-    idata_kwargs = dict(idata_kwargs or {})
-    labels = {"coords": idata_kwargs.pop("coords", None), "dims": idata_kwargs.pop("dims", None)}
+    idata_kwargs = convert.check_idata_kwargs(idata_kwargs, "sample_posterior_predictive")
+    labels = {"coords": idata_kwargs.get("coords"), "dims": idata_kwargs.get("dims")}
+    random_seed = int_seed(random_seed, "sample_posterior_predictive(random_seed=...)")
     model = modelcontext(model).root  # inside a sub-model's `with`: the whole model
     var_names = _as_names(var_names, "var_names")
     sample_vars = _as_names(sample_vars, "sample_vars")

@@ -1,16 +1,22 @@
-"""Everything jaxmc does to JAX and XLA process-wide (float64, the loop-kernel flag in XLA_FLAGS, the on-disk
-compilation cache) and the compile options of jaxmc's own programs, each checked against the installed jaxlib.
+"""Everything jaxmc does to JAX and XLA process-wide (float64, the loop-kernel flag in XLA_FLAGS) and to its own
+programs (compile options, its size-limited on-disk cache), each checked against the installed jax and jaxlib.
 
 What each setting does and what it is worth is in docs/xla.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import importlib.util
 import logging
 import mmap
 import os
+import pickle
+import sys
+import tempfile
+import warnings
 
 log = logging.getLogger("jaxmc")
 
@@ -73,32 +79,156 @@ def enable_small_loop_kernels() -> bool:
     return True
 
 
-enable_small_loop_kernels()
+def _backend_started() -> bool:
+    """Whether JAX already created its backends (and so read XLA_FLAGS) in this process."""
+    if "jax" not in sys.modules:
+        return False
+    try:
+        from jax._src import xla_bridge  # no public API tells; present in jax 0.4.3x to 0.12
+
+        return bool(xla_bridge.backends_are_initialized())
+    except (ImportError, AttributeError):
+        return False
+
+
+_STARTED_BEFORE = _backend_started()
+#: whether XLA_FLAGS asks for the loop-kernel option (left alone when JAX started first: too late to matter)
+LOOP_KERNELS_REQUESTED = (SMALL_LOOP_OPTION in os.environ.get("XLA_FLAGS", "") if _STARTED_BEFORE
+                          else enable_small_loop_kernels())
+#: XLA_FLAGS as JAX's CPU client reads it: None when JAX started before jaxmc was imported (not known)
+XLA_FLAGS_IN_EFFECT = None if _STARTED_BEFORE else os.environ.get("XLA_FLAGS", "")
+
+
+def loop_kernel_notice() -> str | None:
+    """Why the loop-kernel option is not in effect, with what that changes, or None when it is requested."""
+    if os.environ.get("JAXMC_SMALL_LOOP_KERNELS") is not None and _off("JAXMC_SMALL_LOOP_KERNELS"):
+        why = "JAXMC_SMALL_LOOP_KERNELS=0 leaves XLA's small-while-loop option off"
+        fix = "unset JAXMC_SMALL_LOOP_KERNELS"
+    elif _STARTED_BEFORE and not LOOP_KERNELS_REQUESTED and sys.modules["jax"].default_backend() == "cpu":
+        why = ("jaxmc was imported after JAX had started (JAX reads XLA_FLAGS once, when it creates its "
+               "backends), so XLA's small-while-loop option could not be set")
+        fix = "import jaxmc before running any JAX code, or start Python with XLA_FLAGS set as docs/xla.md shows"
+    elif _STARTED_BEFORE:
+        return None  # the user's own XLA_FLAGS carried the option
+    elif not LOOP_KERNELS_REQUESTED and _EXTRA_OPTIONS_FLAG in os.environ.get("XLA_FLAGS", ""):
+        why = f"XLA_FLAGS already sets {_EXTRA_OPTIONS_FLAG} (XLA takes one), without {SMALL_LOOP_OPTION}"
+        fix = f"add {SMALL_LOOP_OPTION}={SMALL_LOOP_BYTES} to it, comma-separated"
+    else:
+        return None  # requested, or a jaxlib that does not know the option (logged above)
+    return (f"{why}: sampling on CPU is slower (the draws for a random_seed are the same; docs/xla.md). To get "
+            f"the default speed, {fix}.")
+
+
+if loop_kernel_notice():
+    warnings.warn(loop_kernel_notice(), stacklevel=2)
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
+#: default size limit of jaxmc's on-disk cache of compiled programs (JAXMC_COMPILATION_CACHE_MB sets it)
+CACHE_MB = 512
 
-def enable_compilation_cache() -> None:
-    """Keep compiled programs on disk (like PyTensor's compiledir), so that running the same model again in
-    a new process skips XLA compilation. JAXMC_COMPILATION_CACHE=0 turns it off; a path sets the folder."""
+
+def cache_folder() -> str | None:
+    """The folder of jaxmc's on-disk program cache: ``$XDG_CACHE_HOME/jaxmc/xla`` (``~/.cache/jaxmc/xla``),
+    another folder when JAXMC_COMPILATION_CACHE is a path, None when it is 0 or the folder cannot be made."""
     if _off("JAXMC_COMPILATION_CACHE"):
-        return
+        return None
     setting = os.environ.get("JAXMC_COMPILATION_CACHE", "1")
-    folder = setting if setting not in ("1", "true", "True") else os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "jaxmc", "xla")
+    folder = setting if setting not in ("1", "true", "True") else _default_folder()
     try:
         os.makedirs(folder, exist_ok=True)
-        if jax.config.jax_compilation_cache_dir is None:
-            jax.config.update("jax_compilation_cache_dir", folder)
-            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
-    except (OSError, AttributeError):  # read-only home or an older JAX: run without the cache
+    except OSError:  # read-only home: run without the cache
+        return None
+    return folder
+
+
+def cache_limit_bytes() -> int:
+    return int(float(os.environ.get("JAXMC_COMPILATION_CACHE_MB", CACHE_MB)) * 2**20)
+
+
+def _cache_key(lowered, options) -> str:
+    from importlib.metadata import version
+
+    device = jax.devices()[0]
+    parts = [lowered.as_text(), repr(sorted(dict(options).items())), version("jax"), _jaxlib_version(),
+             device.platform, getattr(device, "device_kind", ""), repr(XLA_FLAGS_IN_EFFECT)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
+
+
+def compile_program(lowered, options=()):
+    """``lowered.compile()`` through jaxmc's own on-disk cache: a program compiled in an earlier process (same
+    program text, compile ``options``, jax and jaxlib versions, device and XLA_FLAGS) is loaded instead of
+    compiled. Only what is compiled through here is cached (never the user's own ``jax.jit`` code), and the
+    folder is kept under its size limit by removing the least recently used programs. Any failure to read or
+    write the cache falls back to compiling; nothing is cached when JAX started before jaxmc was imported
+    (the XLA_FLAGS in effect are then unknown)."""
+    folder = cache_folder() if XLA_FLAGS_IN_EFFECT is not None else None
+    if folder is None:
+        return lowered.compile()
+    from jax.experimental import serialize_executable
+
+    path = os.path.join(folder, _cache_key(lowered, options) + ".jaxmc")
+    try:
+        with open(path, "rb") as f:
+            compiled = serialize_executable.deserialize_and_load(*pickle.load(f))
+        os.utime(path)  # most recently used
+        return compiled
+    except FileNotFoundError:
         pass
+    except Exception as err:  # noqa: BLE001 - a stale or truncated entry: compile again
+        log.info("jaxmc cache entry %s unreadable (%s); compiling", path, err)
+    compiled = lowered.compile()
+    tmp = None
+    try:
+        blob = pickle.dumps(serialize_executable.serialize(compiled))
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as f:
+            tmp = f.name
+            f.write(blob)
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the whole entry or none
+        tmp = None
+        prune_cache(folder, cache_limit_bytes())
+    except Exception as err:  # noqa: BLE001 - an executable that cannot be serialized, a full disk
+        log.info("jaxmc could not cache a compiled program (%s)", err)
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+    return compiled
 
 
-enable_compilation_cache()
+def _default_folder() -> str:
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "jaxmc", "xla")
+
+
+def prune_cache(folder: str, limit: int) -> None:
+    """Remove the least recently used programs of `folder` until the rest take at most `limit` bytes. In the
+    default folder, entries in JAX's own cache format (``*-cache``, ``*-atime``: not jaxmc's) go too."""
+    entries = []
+    foreign = os.path.realpath(folder) == os.path.realpath(_default_folder())
+    for name in os.listdir(folder):
+        if foreign and name.endswith(("-cache", "-atime")):
+            try:
+                os.remove(os.path.join(folder, name))
+            except OSError:
+                pass
+        elif name.endswith(".jaxmc"):
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            entries.append((st.st_mtime, st.st_size, name))
+    total = sum(e[1] for e in entries)
+    for _, size, name in sorted(entries):
+        if total <= limit:
+            break
+        try:
+            os.remove(os.path.join(folder, name))
+            total -= size
+        except OSError:
+            pass
 
 
 def wanted_compiler_options(float64: bool) -> dict:

@@ -99,3 +99,35 @@ def test_copy_is_independent():
     point = m.initial_point()
     np.testing.assert_allclose(c.compile_logp(vars=[c["x"], c["y"], c["s"], c["z"]])({**point, "extra": 0.0}),
                                m.compile_logp()(point))
+
+
+def test_observe_with_more_rows_than_the_dim_then_set_dim_as_pymc():
+    """Observing data longer than a coords dim resizes the dim (and what depends on it), as PyMC's symbolic
+    shapes do; set_dim then gives the labels (the causal-inference 'what if' notebook)."""
+    pymc = pytest.importorskip("pymc")
+
+    def build(lib):
+        with lib.Model(coords={"i": [0]}) as m:
+            b0 = lib.Normal("b0")
+            s = lib.HalfNormal("s")
+            a = lib.Normal("a", dims="i")
+            mu = lib.Deterministic("mu", b0 + 2 * a, dims="i")
+            lib.Normal("y", mu, s, dims="i")
+        n = 5
+        observed = lib.observe(m, {"a": np.arange(n) * 1.0, "y": np.linspace(0, 1, n)})
+        observed.set_dim("i", n, coord_values=np.arange(n))
+        return observed
+
+    jm, pmm = build(pm), build(pymc)
+    assert jm["mu"].shape == (5,) and jm.coords["i"] == tuple(range(5))
+    point = {"b0": np.array(0.3), "s_log__": np.array(-0.2)}
+    np.testing.assert_allclose(float(jm.compile_logp()(point)), float(pmm.compile_logp()(point)), rtol=1e-10)
+    with pytest.raises(ValueError, match="lengths 5 and 3"):
+        pm.observe(_one_dim_model(), {"a": np.zeros(5), "y": np.zeros(3)})
+
+
+def _one_dim_model():
+    with pm.Model(coords={"i": [0]}) as m:
+        a = pm.Normal("a", dims="i")
+        pm.Normal("y", a, 1.0, dims="i")
+    return m

@@ -86,3 +86,16 @@ def test_shape_error_names_operands(xy):
     _, x, w, _ = xy
     with pytest.raises(ValueError, match=r"dot to .w. with shape \(4, 3\), .x. with shape \(4,\)"):
         np.dot(w, x)
+
+
+def test_pandas_series_and_frames_in_expressions():
+    """An RV times a pandas Series (GLM notebooks write `beta[0] * df.salary`) uses the Series' values."""
+    import pandas as pd
+
+    salary = pd.Series([1.0, 2.0, 3.0], index=[10, 20, 30])
+    with pm.Model():
+        b = pm.Normal("b", shape=2)
+        e = b[0] * salary
+        f = pm.math.exp(b[1]) + pd.DataFrame({"x": [1.0, 2.0]})
+    np.testing.assert_allclose(e.eval({"b": np.array([2.0, 0.0])}), [2.0, 4.0, 6.0])
+    assert f.shape == (2, 1)

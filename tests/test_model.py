@@ -47,7 +47,7 @@ def test_coords_from_pandas_and_add_coords():
     df = pd.DataFrame({"u": [1.0, 2.0, 3.0], "v": [4.0, 5.0, 6.0]}, index=["r1", "r2", "r3"])
     with pm.Model() as model:
         model.add_coords({"k": pd.Index(["p", "q"])})
-        X = pm.Data("X", df, dims=("row", "col"))
+        X = pm.Data("X", df, dims=("row", "col"), infer_dims_and_coords=True)
         s = pm.Data("s", df["u"], dims="row")
         pm.Normal("z", dims="k")
     assert model.coords["row"] == ("r1", "r2", "r3")
@@ -55,6 +55,13 @@ def test_coords_from_pandas_and_add_coords():
     assert model.coords["k"] == ("p", "q")
     assert X.shape == (3, 2) and s.shape == (3,)
     assert model.initial_point()["z"].shape == (2,)
+    # as PyMC, a pandas index gives coords only when asked: otherwise the dim has a length and no labels, so
+    # set_data may change the length without new coords
+    with pm.Model() as plain:
+        pm.Data("s", df["u"], dims="row")
+    assert plain.coords["row"] is None and plain.dim_lengths["row"] == 3
+    plain.set_data("s", np.arange(5.0))
+    assert plain.dim_lengths["row"] == 5
 
 
 def test_initial_point_initval_and_transform_override():

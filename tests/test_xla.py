@@ -70,3 +70,34 @@ def test_users_extra_options_are_kept():
     env = dict(os.environ, XLA_FLAGS="--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=2048")
     env.pop("JAXMC_SMALL_LOOP_KERNELS", None)
     assert _import_and_print_flags(env) == env["XLA_FLAGS"]
+
+
+def test_flags_left_alone_when_jax_started_first():
+    """Too late to matter: XLA_FLAGS (seen by child processes) is not changed, and the import warns."""
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAXMC_SMALL_LOOP_KERNELS")}
+    code = "import os, jax.numpy as jnp; jnp.ones(2).sum(); import jaxmc; print(repr(os.environ.get('XLA_FLAGS')))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "None"
+    assert "imported after JAX had started" in out.stderr
+
+
+def test_sampler_programs_are_cached_on_disk_and_reused(tmp_path):
+    """pm.sample compiles through jaxmc's own cache: a second process loads the programs and gives the same
+    draws; nothing else lands in the folder."""
+    script = ("import numpy as np, jaxmc as pm\n"
+              "with pm.Model():\n"
+              "    mu = pm.Normal('mu')\n"
+              "    pm.Normal('y', mu, 1.0, observed=np.arange(5.0))\n"
+              "    idata = pm.sample(draws=30, tune=30, chains=2, random_seed=4, progressbar=False,\n"
+              "                      compute_convergence_checks=False)\n"
+              "print(repr(idata['posterior']['mu'].values.tolist()))\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env.pop("JAXMC_COMPILATION_CACHE", None)
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+            for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-2000:]
+    folder = tmp_path / "jaxmc" / "xla"
+    files = sorted(p.name for p in folder.iterdir())
+    assert len(files) >= 2 and all(f.endswith(".jaxmc") for f in files), files
+    assert runs[0].stdout == runs[1].stdout

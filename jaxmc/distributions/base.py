@@ -64,6 +64,9 @@ class Distribution:
         try:
             model = modelcontext(model)
         except TypeError:
+            if model is not None:  # model= given, but not a model
+                raise TypeError(f"Variable {name!r} ({cls.__name__}): model= must be a pm.Model, found "
+                                f"{type(model).__name__} {model!r}") from None
             raise TypeError(
                 f"Variable {name!r} ({cls.__name__}) was created outside a model. Create it inside "
                 f"`with pm.Model() as model:`, or use pm.{cls.__name__}.dist(...) for an unnamed distribution."

@@ -44,7 +44,7 @@ def as_param(x, name="param", *, integer=False, keep_bool=False, owner=None):
     if arr.dtype.kind == "f" or not integer:
         arr = arr.astype(config.floatX())
     elif not (keep_bool and arr.dtype.kind == "b"):
-        arr = arr.astype(config.intX())
+        arr = config.as_intX(arr, f"{owner + ': ' if owner else ''}parameter {name!r}")
     return jnp.asarray(arr)
 
 
@@ -58,7 +58,7 @@ def cast_int_constant(x):
         x = x.to_numpy()
     arr = np.asarray(x)
     if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.floor(arr)):
-        return arr.astype(config.intX())
+        return config.as_intX(arr, "an integer parameter")
     return x
 
 

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
+from jaxmc.seeds import int_seed
 from jaxmc.graph.traversal import Node, aval_of, convert_foreign, evaluate, is_node, toposort
 
 
@@ -19,6 +20,8 @@ def rv_shape(rv: Node, params, env) -> tuple[int, ...]:
     dims = getattr(rv, "dims", None)
     if model is not None and dims and all(d is not None for d in dims):
         return tuple(model.dim_lengths[d] for d in dims)
+    if getattr(rv, "shape_follows_data", False):  # shape=X.shape of a pm.Data: follows set_data
+        return rv.shape
     observed = getattr(rv, "observed", None)
     if observed is not None and observed in env:
         return tuple(jnp.shape(env[observed]))
@@ -106,7 +109,9 @@ def eval_node(node: Node, values: dict):
 
 
 def prng_key(random_seed):
-    """A JAX PRNG key from a seed (int, numpy Generator, a key itself, or None for a fresh one)."""
+    """A JAX PRNG key from a seed (int, numpy Generator, a key itself, or None for a fresh one); other seeds
+    are refused as PyMC 6 refuses them (jaxmc.seeds)."""
+    random_seed = int_seed(random_seed)
     if isinstance(random_seed, jax.Array) and random_seed.dtype == jnp.uint32:
         return random_seed
     if isinstance(random_seed, np.random.Generator):

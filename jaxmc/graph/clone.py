@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import jax
+
 from jaxmc.graph.node import TensorVariable
-from jaxmc.graph.traversal import Node, is_node
+from jaxmc.graph.traversal import Node, is_node, toposort
 
 #: attributes a copy gets from its node other than these (set by the copy itself)
 _OWN = ("op", "inputs", "aval", "kind", "name", "id", "owner")
@@ -20,26 +22,18 @@ def dependencies(node: Node) -> list[Node]:
 
 def graph_order(outputs) -> list[Node]:
     """Nodes that outputs depend on (through random variables' parameters too), dependencies first."""
-    order, seen = [], set()
-    stack = [(n, False) for n in outputs if is_node(n)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node.id in seen:
-            continue
-        seen.add(node.id)
-        stack.append((node, True))
-        stack.extend((d, False) for d in reversed(dependencies(node)) if d.id not in seen)
-    return order
+    return toposort(outputs, dependencies)
 
 
 def copy_node(node: Node, memo: dict) -> TensorVariable:
     """A new node like `node` whose dependencies are looked up in `memo` (a random variable gets a copy of its
     distribution with the new parameters); the name is kept, registrations in a model are not."""
-    new = TensorVariable(node.op, [memo.get(i, i) for i in node.inputs], node.aval, kind=node.kind,
-                         name=node.name)
+    inputs = [memo.get(i, i) for i in node.inputs]
+    aval = node.aval
+    if node.kind in ("op", "det") and any(n.aval != o.aval for n, o in zip(inputs, node.inputs)):
+        # an input changed shape (a dim resized by pm.observe): the expression's shape follows
+        aval = inputs[0].aval if node.kind == "det" else jax.eval_shape(node.op, *[i.aval for i in inputs])
+    new = TensorVariable(node.op, inputs, aval, kind=node.kind, name=node.name)
     for k, v in vars(node).items():
         if k not in _OWN:
             setattr(new, k, v)

@@ -11,9 +11,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import cpu_ops
+from jaxmc.graph import index_bounds
 from jaxmc.graph.ancestral import eval_node
+from jaxmc.graph.data_shape import DataShape
 from jaxmc.graph.rewrites import stable_form
-from jaxmc.graph.traversal import Node, convert_foreign, evaluate, foreign_converters, toposort
+from jaxmc.graph.traversal import Node, bind, convert_foreign, evaluate, foreign_converters, toposort
 from jaxmc.graph.traversal import is_node as _is_node
 
 _counter = itertools.count()
@@ -41,6 +43,8 @@ class TensorVariable(Node):
     # --- static facts -------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        if self.kind == "data":  # lengths that remember their data axis (shape=X.shape follows set_data)
+            return DataShape(self, self.aval.shape)
         return tuple(self.aval.shape)
 
     @property
@@ -193,13 +197,23 @@ class TensorVariable(Node):
                     "integer indices (np.flatnonzero(mask)) stored in pm.Data."
                 )
             if isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype == np.bool_:
-                i = np.nonzero(np.asarray(i))
-                parts.extend(i)
+                mask, axis = np.asarray(i), len(parts)
+                expected = tuple(self.shape[axis:axis + mask.ndim])
+                if mask.shape != expected and not any(p is Ellipsis or p is None for p in idx):
+                    raise IndexError(f"boolean index of shape {mask.shape} does not match {self.label()} along "
+                                     f"axis {axis}: the axes there have shape {expected} (as numpy)")
+                parts.extend(np.nonzero(mask))
                 continue
             parts.append(i)
+        if foreign_converters():
+            parts = [convert_foreign(p) for p in parts]
         self._check_index_bounds(parts)
         out = apply(_getitem, self, tuple(parts))
         out.is_getitem = True
+        checks = index_bounds.data_index_axes(self, parts)
+        if checks and isinstance(out, TensorVariable):
+            out.index_checks = checks  # integer indices held in data: checked now and on every set_data
+            index_bounds.check_at_build(out)
         return out
 
     def _check_index_bounds(self, parts) -> None:
@@ -342,6 +356,7 @@ def apply(fn: Callable, *args, **kwargs) -> Any:
     """Apply a jax.numpy callable to a mix of nodes and constants; returns a node (or a value if no nodes)."""
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_node)
     converted = [convert_foreign(leaf) for leaf in leaves] if foreign_converters() else leaves
+    converted = [c.to_numpy() if _is_pandas(c) else c for c in converted]  # pandas Series / DataFrame
     if any(c is not leaf for c, leaf in zip(converted, leaves)):  # foreign expressions (e.g. PyTensor's)
         leaves = converted
         args, kwargs = jax.tree_util.tree_unflatten(treedef, leaves)
@@ -352,13 +367,7 @@ def apply(fn: Callable, *args, **kwargs) -> Any:
     if not dyn:
         return fn(*args, **kwargs)
     static = list(leaves)
-
-    def op(*vals):
-        filled = list(static)
-        for i, v in zip(dyn, vals):
-            filled[i] = v
-        a, k = jax.tree_util.tree_unflatten(treedef, filled)
-        return fn(*a, **k)
+    op = bind(fn, static, treedef, dyn)
 
     inputs = [leaves[i] for i in dyn]
     try:
@@ -377,6 +386,10 @@ def apply(fn: Callable, *args, **kwargs) -> Any:
     node = TensorVariable(op, inputs, aval)
     node.apply_parts = (fn, static, dyn, treedef)  # how the node was built (read by CustomDist(dist=))
     return node
+
+
+def _is_pandas(x) -> bool:
+    return type(x).__module__.startswith("pandas") and hasattr(x, "to_numpy")
 
 
 def _pick(j, tree):

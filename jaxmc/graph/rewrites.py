@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-from jaxmc.graph.traversal import is_node
+from jaxmc.graph.traversal import bind, is_node
 
 __all__ = ["log1m_sigmoid", "log1mexp", "log_erfc", "log_of_exp", "logdiffexp", "logits_of_softmax",
            "logit_of_sigmoid", "register", "spelling", "stable_form", "with_deps"]
@@ -265,15 +265,7 @@ def _aval(fn, args, kwargs):
     """Shape and dtype of fn(*args, **kwargs) with nodes standing for arrays of their shapes."""
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=is_node)
     dyn = [i for i, leaf in enumerate(leaves) if is_node(leaf)]
-
-    def op(*vals):
-        filled = list(leaves)
-        for i, v in zip(dyn, vals):
-            filled[i] = v
-        a, k = jax.tree_util.tree_unflatten(treedef, filled)
-        return fn(*a, **k)
-
-    return jax.eval_shape(op, *[leaves[i].aval for i in dyn])
+    return jax.eval_shape(bind(fn, leaves, treedef, dyn), *[leaves[i].aval for i in dyn])
 
 
 def stable_form(fn, args, kwargs):

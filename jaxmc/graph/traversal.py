@@ -35,6 +35,20 @@ def foreign_converters() -> tuple:
     return tuple(_CONVERTERS)
 
 
+def bind(fn, leaves: list, treedef, dyn: list):
+    """fn as a function of the node leaves only: `op(*values)` puts values at positions `dyn` of the flattened
+    (args, kwargs) `leaves` and calls fn."""
+
+    def op(*vals):
+        filled = list(leaves)
+        for i, v in zip(dyn, vals):
+            filled[i] = v
+        a, k = jax.tree_util.tree_unflatten(treedef, filled)
+        return fn(*a, **k)
+
+    return op
+
+
 def is_node(x) -> bool:
     return isinstance(x, Node)
 
@@ -47,8 +61,9 @@ def aval_of(x) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(x.shape, x.dtype)
 
 
-def toposort(outputs) -> list[Node]:
-    """Nodes reachable from outputs, inputs before the nodes that use them (iterative, any depth)."""
+def toposort(outputs, dependencies=None) -> list[Node]:
+    """Nodes reachable from outputs, inputs before the nodes that use them (iterative, any depth);
+    `dependencies(node)` replaces `node.inputs` as what a node depends on."""
     order, seen = [], set()
     stack = [(n, False) for n in outputs if is_node(n)]
     while stack:
@@ -60,7 +75,7 @@ def toposort(outputs) -> list[Node]:
             continue
         seen.add(node.id)
         stack.append((node, True))
-        for inp in reversed(node.inputs):
+        for inp in reversed(node.inputs if dependencies is None else dependencies(node)):
             if inp.id not in seen:
                 stack.append((inp, False))
     return order

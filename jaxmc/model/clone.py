@@ -11,20 +11,27 @@ import numpy as np
 from jaxmc.exceptions import ShapeError
 from jaxmc.graph import TensorVariable
 from jaxmc.graph.clone import clone_replace, copy_node, graph_order
-from jaxmc.model.data import observed_key
+from jaxmc.model.coords import coord_values as coord_values_of
+from jaxmc.model.data import check_indices, observed_key
 from jaxmc.model.named import Deterministic
 
 
-def rebuild_model(model, interventions: dict | None = None, observations: dict | None = None, skip=()):
+def rebuild_model(model, interventions: dict | None = None, observations: dict | None = None, skip=(),
+                  dim_lengths: dict | None = None):
     """A new root model with the variables of `model` (registration order, names, dims, transforms), where
     `interventions` ({variable: (kind, new)}: kind "data" (an array), "det" (an expression of the old model's
     variables) or "named" (a constant node or an expression of data)) replace variables and `observations`
-    ({RV: array}) turn RVs into observed ones; variables named in `skip` are left out. Returns (model, memo)."""
+    ({RV: array}) turn RVs into observed ones; variables named in `skip` are left out; `dim_lengths` ({dim:
+    length}) resizes dims, dropping their coordinate values until `set_dim` gives new ones. Returns (model,
+    memo)."""
     root = model.root
     interventions, observations = interventions or {}, observations or {}
     new = type(root)(check_bounds=root.check_bounds, model=None)
     new.coords.update(root.coords)
     dict.update(new.dim_lengths, dict(root.dim_lengths))
+    for dim, length in (dim_lengths or {}).items():
+        dict.__setitem__(new.dim_lengths, dim, int(length))
+        new.coords[dim] = None
     memo: dict = {}
 
     def clone(nodes):
@@ -75,6 +82,11 @@ def _copy_rv(new, root, name, rv, dims, observations, clone):
     params = [p for p in rv.owner.params if isinstance(p, TensorVariable)]
     copy = TensorVariable(None, [], rv.aval, kind="rv")
     copy.owner = copy_node(rv, dict(zip(params, clone(params)))).owner
+    if dims is not None:  # a dim resized by pm.observe
+        shape = tuple(new.dim_lengths[d] if d is not None else n for d, n in zip(dims, rv.shape))
+        if shape != tuple(rv.shape):
+            copy.aval = jax.ShapeDtypeStruct(shape, rv.dtype)
+            copy.owner.shape, copy.owner.batch_shape = shape, shape[:len(shape) - copy.owner.ndim_supp]
     copy.model = None
     initval = None
     if rv in observations:
@@ -101,12 +113,13 @@ def set_dim(model, name: str, new_length: int, coord_values=None) -> None:
         raise ShapeError(f"set_dim({name!r}): {len(coord_values)} coordinate values but new length "
                          f"{new_length}")
     data = [n.name for n in model.data_vars if name in (n.dims or ())]
+    if not data:  # indices held in data must stay in range of the resized dim
+        check_indices(model, dim_lengths={**model.dim_lengths, name: int(new_length)}, prefix="set_dim: ")
     if data:
         raise TypeError(f"set_dim({name!r}): the length of this dim comes from pm.Data {data}; change it with "
                         f"pm.set_data({{{data[0]!r}: new_values}}, coords={{{name!r}: ...}})")
     if coord_values is not None:
-        coord_values = coord_values.to_numpy() if hasattr(coord_values, "to_numpy") else coord_values
-        model.coords[name] = tuple(np.asarray(coord_values).tolist())
+        model.coords[name] = coord_values_of(name, coord_values)  # labels keep their dtype
     dict.__setitem__(model.dim_lengths, name, int(new_length))
     for rv in model.free_RVs:  # free variables on the dim get the new shape (observed ones follow their data)
         if name in (rv.dims or ()):

@@ -20,11 +20,15 @@ def _lookup(model, var, what: str):
     return var
 
 
-def _checked_value(var, value, what: str) -> np.ndarray:
-    """An intervention or observation as an array of the variable's shape and dtype."""
+def _checked_value(var, value, what: str, resizable=()) -> np.ndarray:
+    """An intervention or observation as an array of the variable's shape and dtype (axes whose dims are in
+    `resizable` may differ in length)."""
     arr = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{what}: the value for {var.name!r} must be numeric, found dtype {arr.dtype}")
+    dims = getattr(var, "dims", None) or (None,) * var.ndim
+    if arr.ndim == var.ndim and all(a == n or d in resizable for a, n, d in zip(arr.shape, var.shape, dims)):
+        return arr
     if arr.shape != tuple(var.shape):
         raise TypeError(f"{what}: the value for {var.name!r} has shape {arr.shape} but the variable has shape "
                         f"{tuple(var.shape)}; give a value of the variable's shape")
@@ -59,9 +63,12 @@ def do(model, vars_to_interventions: dict, *, make_interventions_shared: bool = 
 
 def observe(model, vars_to_observations: dict):
     """A new model in which the given free (or already observed) random variables are observed with the
-    given data, as PyMC; the data must have the variable's shape."""
+    given data, as PyMC; the data must have the variable's shape, except along a dim that no pm.Data defines:
+    the dim then takes the data's length, and its coordinate values are dropped until `model.set_dim(dim,
+    length, coord_values=...)` gives new ones."""
     root = model.root
-    observations = {}
+    observations, resized = {}, {}
+    data_dims = {d for n in root.data_vars for d in (n.dims or ()) if d is not None}
     for var, value in vars_to_observations.items():
         var = _lookup(root, var, "observe")
         if any(var is d for d in root.deterministics):
@@ -69,12 +76,16 @@ def observe(model, vars_to_observations: dict):
                                       "variables only (write the likelihood with pm.CustomDist)")
         if not any(var is r for r in root.basic_RVs):
             raise ValueError(f"observe: {var!r} is not a random variable of the model")
-        arr = _checked_value(var, value, "observe")
+        arr = _checked_value(var, value, "observe", resizable=set(root.dim_lengths) - data_dims)
+        for d, a, n in zip(getattr(var, "dims", None) or (), arr.shape, var.shape):
+            if a != n:  # the data give the dim a new length (PyMC: shapes follow; set_dim gives new labels)
+                if resized.setdefault(d, a) != a:
+                    raise ValueError(f"observe: the data give dim {d!r} lengths {resized[d]} and {a}")
         if has_missing(arr):
             raise NotImplementedError(f"observe: the data for {var.name!r} have missing values; build the model "
                                       "with observed= to impute them")
         observations[var] = arr
-    return rebuild_model(root, observations=observations)[0]
+    return rebuild_model(root, observations=observations, dim_lengths=resized)[0]
 
 
 def prune_vars_detached_from_observed(model):

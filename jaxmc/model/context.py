@@ -21,6 +21,8 @@ def model_stack() -> list:
 def modelcontext(model=None):
     """The given model, or the innermost one of the `with` stack."""
     if model is not None:
+        if not (hasattr(model, "named_vars") and hasattr(model, "root")):  # a pm.Model (not imported: a cycle)
+            raise TypeError(f"model= must be a pm.Model, found {type(model).__name__} {model!r}")
         return model
     models = model_stack()
     if not models:

@@ -12,6 +12,8 @@ import numpy as np
 from jaxmc.exceptions import ShapeError
 from jaxmc.graph import TensorVariable
 from jaxmc.model.context import UNSET, model_stack
+from jaxmc.model.arguments import check_same_model, check_shape_argument, check_transform_and_size
+from jaxmc.model.coords import RESERVED, check_dim_name, check_dims, coord_values
 from jaxmc.model.data import DataStore, set_data
 from jaxmc.model.imputation import add_imputed, has_missing
 from jaxmc.model.observed import observed_node
@@ -67,7 +69,12 @@ class Model:
     def __init__(self, name: str = "", coords: dict | None = None, check_bounds: bool = True, *,
                  model=UNSET):
         self.name = validate_name(name)
-        self.check_bounds = check_bounds
+        if not isinstance(check_bounds, (bool, np.bool_)):
+            raise TypeError(f"pm.Model(check_bounds=...) must be True or False, found {check_bounds!r}")
+        if not check_bounds:
+            warnings.warn("pm.Model(check_bounds=False): jaxmc keeps the parameter checks (their cost is small in "
+                          "compiled code); invalid parameters give a log density of -inf", stacklevel=2)
+        self.check_bounds = bool(check_bounds)
         # a model created inside another one is its sub-model (PyMC): its variables are registered in the
         # root model as `prefix::name`; model=None makes a standalone model
         self.parent = (model_stack()[-1] if model_stack() else None) if model is UNSET else model
@@ -125,23 +132,27 @@ class Model:
     # ------------------------------------------------------------------ coords
     def add_coord(self, name: str, values=None, mutable=None, *, length=None):
         """Register dim `name` with coordinate values (list, array, pandas Index) or just a length."""
+        check_dim_name(name, f"add_coord({name!r})")
+        if name in self.root.named_vars:
+            raise ValueError(f"add_coord({name!r}): dim name {name!r} conflicts with the variable {name!r} of the "
+                             "model; ArviZ data cannot hold both. Rename one of them")
         if values is None and length is None:
             raise ValueError(f"add_coord({name!r}): give coordinate values or a length")
         if values is not None:
-            if hasattr(values, "to_numpy"):
-                values = values.to_numpy()
-            values = tuple(np.asarray(values).tolist()) if not isinstance(values, tuple) else values
+            values = coord_values(name, values)
             if length is not None and len(values) != length:
                 raise ValueError(f"add_coord({name!r}): {len(values)} values but length={length}")
             length = len(values)
         if name in self.coords and self.coords[name] is not None and values is not None \
-                and tuple(self.coords[name]) != tuple(values):
+                and not _same_labels(self.coords[name], values):
             raise ValueError(f"Duplicate and incompatible coordinate {name!r}: it already has "
                              f"{len(self.coords[name])} values; use set_data(..., coords=) to change it")
         self.coords[name] = values
         self.dim_lengths[name] = int(length)
 
     def add_coords(self, coords: dict, *, lengths=None):
+        if coords is not None and not hasattr(coords, "items"):
+            raise TypeError(f"coords must be a dict {{dim name: labels}}, found {type(coords).__name__}")
         for name, values in (coords or {}).items():
             self.add_coord(name, values)
         for name, length in (lengths or {}).items():
@@ -208,6 +219,9 @@ class Model:
             return self.root.check_new_name(self.name_for(name))
         if name in self.named_vars:
             raise ValueError(f"Variable name {name!r} already exists in the model; names must be unique.")
+        if name in RESERVED:
+            raise ValueError(f"Variable name {name!r} is reserved for ArviZ's sample dims {RESERVED}; rename the "
+                             "variable")
         if name in self.coords:
             raise ValueError(f"Name {name!r} is already used by a dim (coords) of the model.")
 
@@ -226,6 +240,7 @@ class Model:
     def _register_dims(self, name, dims, shape):
         if dims is None:
             return
+        check_dims(name, dims)
         if len(dims) != len(shape):
             raise ValueError(f"Variable {name!r}: dims {dims} have {len(dims)} entries but the variable "
                              f"has {len(shape)} dimensions (shape {shape}). Give one dim name per axis.")
@@ -233,6 +248,9 @@ class Model:
             if d is None:
                 continue
             if d not in self.dim_lengths:
+                if d in self.named_vars:
+                    raise ValueError(f"Variable {name!r}: dim {d!r} conflicts with the variable {d!r} of the model; "
+                                     "ArviZ data cannot hold both. Rename the dim or the variable")
                 self.coords[d] = None
                 self.dim_lengths[d] = int(n)
             elif self.dim_lengths[d] != n:
@@ -250,7 +268,14 @@ class Model:
                 cls, name, args, kwargs, dims=dims, shape=shape, observed=observed,
                 initval=initval, transform=transform, default_transform=default_transform, total_size=total_size))
         self.check_new_name(name)
+        if dims is not None and not isinstance(dims, (str, tuple, list)):
+            raise TypeError(f"Variable {name!r}: dims must be a dim name or a tuple of them, found "
+                            f"{type(dims).__name__} {dims!r}")
         dims = normalize_dims(name, dims)
+        check_dims(name, dims)
+        check_shape_argument(name, shape)
+        check_shape_argument(name, kwargs.get("size"), "size")
+        check_same_model(self, name, [*args, *kwargs.values()])
         observed = observed_value(name, observed)
         shape, pending = resolve_shape(self.dim_lengths, name, dims, shape, observed)
         if shape is not None:
@@ -258,11 +283,15 @@ class Model:
             kwargs["shape"] = shape
         try:
             rv = cls.dist(*args, **kwargs)
-        except (TypeError, ShapeError) as err:
+        except (TypeError, ValueError) as err:
             msg = f"Variable {name!r}: {err}"
             if isinstance(err, ShapeError) and dims is not None and shape is not None:
                 msg += f" The requested shape comes from dims {dict(zip(dims, shape))}."
-            raise type(err)(msg) from None
+            try:
+                named = type(err)(msg)
+            except Exception:  # an error type with another signature
+                named = (TypeError if isinstance(err, TypeError) else ValueError)(msg)
+            raise named from None
         if observed is not None and has_missing(observed):
             return add_imputed(self, rv, name, dims=dims, observed=observed, transform=transform,
                                default_transform=default_transform)
@@ -286,6 +315,7 @@ class Model:
                     f"pm.Model(coords={{{pending[0]!r}: [...]}}) or model.add_coord({pending[0]!r}, values), "
                     "or give shape= or observed=."
                 )
+        check_transform_and_size(name, transform, default_transform, total_size)
         self._register_dims(name, dims, rv.shape)
         self._add_named(rv, name, dims)
         rv.dims = dims
@@ -341,6 +371,8 @@ class Model:
         name = self.name_for(name)
         if self.parent is not None:
             return in_root(self, lambda root: root.add_deterministic(node, name, dims))
+        self.check_new_name(name)
+        check_same_model(self, name, node.inputs)
         self._register_dims(name, dims, node.shape)
         self._add_named(node, name, dims)
         self.deterministics.append(node)
@@ -360,6 +392,9 @@ class Model:
         name = self.name_for(name)
         if self.parent is not None:
             return in_root(self, lambda root: root.add_potential(node, name, dims))
+        check_same_model(self, name, node.inputs)
+        self.check_new_name(name)
+        self._register_dims(name, dims, node.shape)
         self._add_named(node, name, dims)
         self.potentials.append(node)
         return node
@@ -494,3 +529,7 @@ class Model:
         return "\n".join(lines)
 
     _repr_pretty_ = lambda self, p, cycle: p.text(str(self))  # noqa: E731
+
+
+def _same_labels(old, new) -> bool:
+    return len(old) == len(new) and bool(np.all(np.asarray(old) == np.asarray(new)))

@@ -3,12 +3,16 @@ arguments of every compiled program); `pm.Data` adds one and `pm.set_data` repla
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
 from jaxmc.graph import TensorVariable
+from jaxmc.graph.index_bounds import check_data_indices
 from jaxmc.model.context import modelcontext
+from jaxmc.model.coords import coord_values
+from jaxmc.model.shapes import follow_data_lengths
 
 
 class DataStore:
@@ -61,14 +65,15 @@ def as_data_array(name, value) -> np.ndarray:
     if arr.dtype.kind == "f":
         arr = arr.astype(config.floatX())
     elif arr.dtype.kind in "iu":
-        arr = arr.astype(config.intX())
+        arr = config.as_intX(arr, f"Data {name!r}")
     return arr
 
 
 def Data(name: str, value, *, dims=None, coords=None, model=None, **kwargs) -> TensorVariable:
-    """A data container whose value can change with `pm.set_data` (it is an argument of compiled code)."""
+    """A data container whose value can change with `pm.set_data` (it is an argument of compiled code);
+    `infer_dims_and_coords=True` takes the coords of its dims from a pandas index and columns, as PyMC."""
     kwargs.pop("mutable", None)
-    kwargs.pop("infer_dims_and_coords", None)
+    infer = bool(kwargs.pop("infer_dims_and_coords", False))
     if kwargs:
         raise TypeError(f"pm.Data({name!r}): unknown keyword argument(s) {sorted(kwargs)}; "
                         "accepted: value, dims, coords, model")
@@ -87,11 +92,11 @@ def Data(name: str, value, *, dims=None, coords=None, model=None, **kwargs) -> T
         if len(dims) != arr.ndim:
             raise ValueError(f"Data {name!r}: dims {dims} have {len(dims)} entries but the value has "
                              f"{arr.ndim} dimensions (shape {arr.shape}). Give one dim name per axis.")
-        # pandas index/columns become coords for dims that have none yet
+        # with infer_dims_and_coords=True (as PyMC), pandas index/columns become coords of dims that have none
         labels = []
-        if hasattr(value, "index") and hasattr(value, "to_numpy"):  # (a list has an .index method too)
+        if infer and hasattr(value, "index") and hasattr(value, "to_numpy"):  # (a list has .index too)
             labels.append(value.index)
-        if hasattr(value, "columns"):
+        if infer and hasattr(value, "columns"):
             labels.append(value.columns)
         for d, lab in zip(dims, labels):
             if d is not None and model.coords.get(d) is None and d not in model.dim_lengths:
@@ -118,11 +123,12 @@ def set_data(new_data: dict, model=None, *, coords=None):
             known = [n.name for n in model.data_vars]
             raise KeyError(f"set_data: {name!r} is not a pm.Data variable of the model; data: {known}")
         old = model.data.value(name)
+        raw = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value)
         arr = as_data_array(name, value)
         if old.dtype.kind in "iu" and arr.dtype.kind == "f":
-            if not np.all(np.mod(arr, 1) == 0):
+            if not np.all(np.mod(raw, 1) == 0):
                 raise TypeError(f"set_data: {name!r} holds integers; new values are not integers")
-            arr = arr.astype(old.dtype)
+            arr = config.as_intX(raw, f"set_data: {name!r}").astype(old.dtype)  # (not via floatX: exact)
         elif old.dtype.kind == "f":
             arr = arr.astype(old.dtype)
         if arr.ndim != old.ndim:
@@ -137,6 +143,13 @@ def set_data(new_data: dict, model=None, *, coords=None):
                                  f"{n} from {name!r}")
             new_lengths[d] = n
         prepared[name] = arr
+    unused = [d for d in coords if d not in new_lengths  # (the labels it has already: nothing changes)
+              and (model.coords.get(d) is None or coord_values(d, coords[d]) != tuple(model.coords[d]))]
+    if unused:
+        raise ValueError(
+            f"set_data: coords for dim(s) {unused} that none of the new values {sorted(new_data)} has (their dims: "
+            f"{sorted(new_lengths)}). Coordinates change together with the data along them: set the data on "
+            f"those dims in the same call, or use model.set_dim for a dim that no pm.Data defines.")
     for d, n in new_lengths.items():
         old_n = model.dim_lengths.get(d)
         if d in coords:
@@ -160,14 +173,36 @@ def set_data(new_data: dict, model=None, *, coords=None):
                     f"set_data: dim {d!r} now has length {new_lengths[d]} but data {node.name!r} still has "
                     f"length {model.data.value(node.name).shape[axis]} along it; set it in the same call"
                 )
+    resized = follow_data_lengths(model, prepared)  # variables given shape=X.shape follow X (PyMC)
+    check_indices(model, prepared, {**model.dim_lengths, **new_lengths}, dict(resized))
     model.data.replace(prepared)
+    for rv, shape in resized:
+        _resize(model, rv, shape)
     for d, n in new_lengths.items():
         if d in coords:
-            model.coords[d] = tuple(np.asarray(coords[d]).tolist())
+            model.coords[d] = coord_values(d, coords[d])
         elif model.dim_lengths.get(d) != n:
             model.coords[d] = None
         model.dim_lengths[d] = n
-    for d, values in coords.items():
-        if d not in new_lengths:
-            model.coords[d] = tuple(np.asarray(values).tolist())
-            model.dim_lengths[d] = len(values)
+
+
+def check_indices(model, new_values: dict | None = None, dim_lengths: dict | None = None,
+                  rv_shapes: dict | None = None, prefix: str = "set_data: ") -> None:
+    """Integer indices held in data must stay in range (JAX would clamp them) with `new_values` ({name: value},
+    the others as they are), `dim_lengths` (default: the model's) and `rv_shapes` ({variable: new shape})."""
+    new_values = new_values or {}
+    values = {n: new_values.get(n.name, model.data.value(n.name)) for n in model.data.nodes}
+    roots = [*model.basic_RVs, *model.deterministics, *model.potentials, *model.named_vars.values()]
+    check_data_indices(roots, values, dict(model.dim_lengths) if dim_lengths is None else dim_lengths,
+                       rv_shapes, prefix=prefix)
+
+
+def _resize(model, rv, shape: tuple) -> None:
+    """Give random variable `rv` (its shape= read from a pm.Data's shape) the data's new length; compiled
+    programs are dropped, as the free variables' layout may change."""
+    rv.aval = jax.ShapeDtypeStruct(shape, rv.dtype)
+    dist = rv.owner
+    dist.shape, dist.batch_shape = shape, shape[:len(shape) - dist.ndim_supp]
+    rv.shape_follows_data = True  # (read where shapes are decided: its shape, not its observed data's)
+    model.rvs_to_initial_values.pop(rv, None)
+    model.graph_version += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 def validate_name(name: str) -> str:
     """A model or variable name as PyMC accepts it (no trailing ':' and no '/')."""
     if not isinstance(name, str):
-        raise TypeError(f"Model name must be a string, found {type(name).__name__} {name!r}")
+        raise TypeError(f"Model and variable name must be a string, found {type(name).__name__} {name!r}")
     if name.endswith(":"):
         raise KeyError(f"Model name {name!r} must not end with ':'")
     if "/" in name:

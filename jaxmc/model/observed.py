@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
-from jaxmc.graph import TensorVariable
+from jaxmc.graph import TensorVariable, rv_ancestors
 from jaxmc.model.data import observed_key
 
 
@@ -36,23 +36,32 @@ def observed_in_support(dist, value, params) -> np.ndarray:
     return ok
 
 
+def _in_support(dist, value, params) -> np.ndarray:
+    if all(not isinstance(p, TensorVariable) for p in params):
+        return np.asarray(dist.in_support(jnp.asarray(value), *params))
+    return observed_in_support(dist, value, params)
+
+
 def observed_node(model, name, rv, observed):
     """The data node of a variable's observed values (converted to its dtype and checked against the support),
     stored in the model's data."""
     dist = rv.owner
     if isinstance(observed, TensorVariable):
         return observed
-    value = observed.astype(rv.dtype) if dist.discrete else config.as_floatX(observed.astype(float)
+    value = config.as_intX(observed, f"Variable {name!r}: observed values").astype(rv.dtype) if dist.discrete \
+        else config.as_floatX(observed.astype(float)
                                                                                 if observed.dtype.kind in "biu" else observed)
     if dist.discrete and observed.dtype.kind == "f" and not np.all(np.mod(observed, 1) == 0):
         bad = np.flatnonzero(np.mod(observed, 1) != 0)[:5]
         raise ValueError(f"Variable {name!r}: observed values must be integers for "
                          f"{type(dist).__name__}; non-integer entries at flat positions {bad.tolist()}")
     params = list(dist.params)
-    if all(not isinstance(p, TensorVariable) for p in params):
-        ok = np.asarray(dist.in_support(jnp.asarray(value), *params))
-    else:
-        ok = observed_in_support(dist, value, params)
+    ok = _in_support(dist, value, params)
+    # an entry refused with some parameters unknown may fit the current values of those that are data (or
+    # expressions of data only): a Multinomial's n = pm.Data
+    current = [p.eval() if isinstance(p, TensorVariable) and not rv_ancestors([p]) else p for p in params]
+    if not ok.all() and any(c is not p for c, p in zip(current, params)):
+        ok = ok | _in_support(dist, value, current)
     if not ok.all():
         bad = np.argwhere(~np.broadcast_to(ok, ok.shape))[:5]
         vals = [value[tuple(i)] if value.ndim else value for i in bad] if value.ndim == ok.ndim else []

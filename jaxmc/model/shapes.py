@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxmc.graph import TensorVariable, ancestors
+from jaxmc.graph.data_shape import shape_sources
 from jaxmc.graph.traversal import convert_foreign
 
 
@@ -47,7 +48,9 @@ def resolve_shape(dim_lengths, name, dims, shape, observed):
     whose lengths are still unknown."""
     pending = None
     obs_shape = tuple(observed.shape) if observed is not None else None
+    sources = ()
     if shape is not None:
+        sources = shape_sources(shape)  # entries read from a pm.Data's shape (X.shape[0]) follow its length
         shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if dims is not None:
         ref = shape if shape is not None else obs_shape
@@ -83,7 +86,41 @@ def resolve_shape(dim_lengths, name, dims, shape, observed):
     if shape is not None:
         if obs_shape is not None and obs_shape != shape:
             raise ValueError(f"Variable {name!r}: observed data has shape {obs_shape} but shape={shape}")
+        _record_followers(name, sources)
         return shape, pending
     if obs_shape is not None:
         return obs_shape, pending
     return None, pending
+
+
+def _record_followers(name: str, sources) -> None:
+    """Note on each pm.Data whose length a shape= entry of variable `name` came from: {name: ((axis of the
+    variable, axis of the data), ...)}, read by set_data to give the variable the data's new length."""
+    by_node: dict = {}
+    for axis, src in enumerate(sources):
+        if src is not None and getattr(src[0], "kind", None) == "data":
+            by_node.setdefault(src[0], []).append((axis, src[1]))
+    for node, axes in by_node.items():
+        if not hasattr(node, "shape_followers"):
+            node.shape_followers = {}
+        node.shape_followers[name] = tuple(axes)
+
+
+def follow_data_lengths(model, new_values: dict) -> list:
+    """[(random variable, its new shape)] for the variables whose shape= came from pm.Data in `new_values`
+    ({name: new value}) and whose length changes with them."""
+    out = {}
+    for dname, value in new_values.items():
+        node = model.named_vars.get(dname)
+        old = model.data.value(dname)
+        for vname, axes in getattr(node, "shape_followers", {}).items():
+            rv = model.named_vars.get(vname)
+            if rv is None or rv.kind != "rv":
+                continue
+            shape = list(out[rv] if rv in out else rv.aval.shape)
+            if any(shape[a] != old.shape[d] for a, d in axes):  # a stale note (the variable was re-made)
+                continue
+            for a, d in axes:
+                shape[a] = int(np.shape(value)[d])
+            out[rv] = tuple(shape)
+    return [(rv, s) for rv, s in out.items() if s != tuple(rv.aval.shape)]

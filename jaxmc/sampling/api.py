@@ -6,19 +6,24 @@ import os
 import time
 import warnings
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxmc import convert
 from jaxmc.distributions.simulator import Simulator
 from jaxmc.model import modelcontext
 from jaxmc.multitrace import MultiTrace
 from jaxmc.nuts import ADAPTATIONS, DEFAULTS
+from jaxmc.sampling.checkpoint import open_checkpoint
 from jaxmc.sampling.checks import warn_convergence
 from jaxmc.sampling.driver import run_chains
+from jaxmc.sampling.interrupt import defer_interrupts
 from jaxmc.sampling.log_likelihood import compute_log_likelihood
-from jaxmc.sampling.settings import (CHAIN_METHODS, DEFAULT_TUNE, NUTS, SampleSettings, SamplingError,
-                                     default_chain_method)
+from jaxmc.sampling.settings import (CHAIN_METHODS, DEFAULT_TUNE, NUTS, SampleSettings, SamplingError, count,
+                                     default_chain_method, init_jitter)
 from jaxmc.sampling.start import chain_keys, starting_points
+from jaxmc.seeds import check_seed
 
 
 #: PyMC 6 arguments about how PyMC compiles or runs its own samplers: accepted, and without effect in jaxmc
@@ -26,11 +31,14 @@ _IGNORED = {"jitter_max_retries", "n_init", "mp_ctx", "blas_cores", "backend", "
 #: keys of `nuts_sampler_kwargs` (numpyro's, blackjax's or nutpie's options) that jaxmc applies
 _EXTERNAL_KEYS = {"chain_method", "target_accept", "max_treedepth"}
 
+#: `idata_kwargs` keys that pm.sample applies (PyMC's `to_inference_data` arguments)
+SAMPLE_IDATA_KWARGS = ("log_likelihood", "coords", "dims", "save_warmup")
+
 _ACCEPTED = ["draws", "tune", "chains", "cores", "target_accept", "max_treedepth", "random_seed",
              "initvals", "progressbar", "discard_tuned_samples", "return_inferencedata", "idata_kwargs",
              "var_names", "chain_method", "nuts", "step", "model", "init", "compute_convergence_checks",
              "nuts_sampler", "keep_warning_stat", "quiet", "nuts_sampler_kwargs", *sorted(_IGNORED), "trace",
-             "callback"]
+             "callback", "checkpoint", "resume"]
 
 
 def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: int | None = None,
@@ -39,15 +47,17 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
            return_inferencedata: bool = True, idata_kwargs: dict | None = None, var_names=None,
            chain_method: str | None = None, nuts: dict | None = None, step=None, model=None, init: str = "auto",
            compute_convergence_checks: bool = True, nuts_sampler: str | None = None, keep_warning_stat=False,
-           quiet: bool = False, **kwargs):
+           quiet: bool = False, checkpoint=None, resume: bool = False, **kwargs):
     """Draw posterior samples with NUTS (PyMC 6's signature); returns ArviZ data.
 
     Warm-up (`tune`, 1000 steps unless given) adapts a diagonal mass matrix from gradients and draws
     (nutpie's scheme, the default) or with Stan's windowed variances (`nuts={"adaptation": "stan"}`), and
     the step size by dual averaging. `quiet=True` shows no progress bar and no convergence warnings.
     `return_inferencedata=False` gives a MultiTrace (`jaxmc.multitrace`); `nuts_sampler="numpyro"` and the other
-    external samplers run jaxmc's NUTS, with a warning (docs/sampling.md).
+    external samplers run jaxmc's NUTS, with a warning (docs/sampling.md). Ctrl-C returns the draws made so
+    far; `checkpoint=PATH` saves the run as it goes and `resume=True` continues it (docs/sampling.md).
     """
+    defer_interrupts()  # a Ctrl-C from here on stops the run at once and returns what is done
     nuts_sampler_kwargs = dict(kwargs.pop("nuts_sampler_kwargs", None) or {})
     for name in ("trace", "callback"):
         if kwargs.pop(name, None) is not None:
@@ -70,6 +80,9 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     target_accept = nuts_sampler_kwargs.get("target_accept", target_accept)
     max_treedepth = nuts_sampler_kwargs.get("max_treedepth", max_treedepth)
     chains = 4 if chains is None else chains
+    if nuts is not None and not isinstance(nuts, dict):
+        raise TypeError(f"pm.sample(nuts=...) must be a dict such as {{'target_accept': 0.9}}, found "
+                        f"{type(nuts).__name__} {nuts!r}")
     nuts = dict(nuts or {})
     unknown = set(nuts) - {"target_accept", "max_treedepth", "adaptation"}
     if unknown:
@@ -87,13 +100,32 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     adaptation = nuts.get("adaptation", DEFAULTS.adaptation)
     if adaptation not in ADAPTATIONS:
         raise ValueError(f"nuts adaptation must be one of {tuple(ADAPTATIONS)}, found {adaptation!r}")
+    if isinstance(target_accept, (bool, str)) or not isinstance(target_accept, (int, float, np.number)):
+        raise TypeError(f"pm.sample(target_accept=...) must be a number in (0, 1), found "
+                        f"{type(target_accept).__name__} {target_accept!r}")
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must be in (0, 1), found {target_accept}")
+    for flag, value in (("discard_tuned_samples", discard_tuned_samples), ("return_inferencedata",
+                        return_inferencedata), ("compute_convergence_checks", compute_convergence_checks),
+                        ("quiet", quiet)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"pm.sample({flag}=...) must be True or False, found {value!r}")
     tune = DEFAULT_TUNE if tune is None else tune
-    draws, tune, chains = int(draws), int(tune), int(chains)
-    if draws < 0 or tune < 0 or chains < 1:
-        raise ValueError(f"draws and tune must be >= 0 and chains >= 1 (found {draws}, {tune}, {chains})")
-    cores = int(cores) if cores is not None else min(chains, os.cpu_count() or 1)
+    draws, tune, chains = count("draws", draws, 0), count("tune", tune, 0), count("chains", chains, 1)
+    cores = count("cores", cores, 1) if cores is not None else min(chains, os.cpu_count() or 1)
+    max_treedepth = count("max_treedepth", max_treedepth, 1)
+    check_seed(random_seed, "pm.sample(random_seed=...)")
+    jitter_scale = init_jitter(init)
+    if not isinstance(keep_warning_stat, (bool, np.bool_)):
+        raise TypeError(f"pm.sample(keep_warning_stat=...) must be True or False, found {keep_warning_stat!r}")
+    if keep_warning_stat:
+        warnings.warn("pm.sample(keep_warning_stat=True) has no effect: jaxmc's sample_stats hold no 'warning' "
+                      "objects (divergences are in 'diverging'), so the result can always be saved", stacklevel=2)
+    idata_kwargs = convert.check_idata_kwargs(idata_kwargs, "pm.sample", SAMPLE_IDATA_KWARGS)
+    save_warmup = bool(idata_kwargs.get("save_warmup", not discard_tuned_samples))
+    if chain_method == "vectorized" and jax.default_backend() == "cpu":
+        warnings.warn("chain_method='vectorized' runs a batched program whose rounding differs from the default "
+                      "parallel chains: the same random_seed gives other draws (docs/xla.md)", stacklevel=2)
     chain_method = chain_method or default_chain_method(chains)
     if chain_method not in CHAIN_METHODS:
         raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, found {chain_method!r}")
@@ -105,35 +137,39 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
     keys = chain_keys(random_seed, chains)
     base, jitter = starting_points(model, cm, data, chains, initvals)
+    jitter = jitter * jitter_scale
 
     names = _output_names(model, var_names)
+    keep_warmup = save_warmup or (not return_inferencedata and not discard_tuned_samples)
+    saver = open_checkpoint(checkpoint, resume, model, cm, data, settings, names, keys, base, keep_warmup,
+                            random_seed is not None)
     t0 = time.perf_counter()
-    result = run_chains(cm, data, base, jitter, keys, settings, names, progressbar and not quiet)
+    result = run_chains(cm, data, base, jitter, keys, settings, names, progressbar and not quiet, keep_warmup,
+                        saver)
     sampling_time = time.perf_counter() - t0
-    posterior, stats, n_done, interrupted = result
-
-    n_tuned = min(n_done, tune)
-    out_post = {k: v[:, n_tuned:] for k, v in posterior.items()}
-    out_stats = {k: v[:, n_tuned:] for k, v in stats.items()}
-    warm_post = {k: v[:, :n_tuned] for k, v in posterior.items()}
-    warm_stats = {k: v[:, :n_tuned] for k, v in stats.items()}
+    out_post, out_stats, warm_post, warm_stats = result[:4]
+    interrupted, n_tuned = result.interrupted, int(result.tuned.max())
     attrs = {"sampling_time": sampling_time, "tuning_steps": tune, "adaptation": adaptation,
              "chain_method": chain_method, "n_draws": out_post[next(iter(out_post))].shape[1]
              if out_post else 0}
     if not return_inferencedata:
         if discard_tuned_samples:
             return MultiTrace(out_post, out_stats, model=model, attrs=attrs)
-        return MultiTrace(posterior, stats, model=model, n_tune=n_tuned, attrs=attrs)  # as PyMC: tuning kept
+        return MultiTrace({k: np.concatenate([warm_post[k], v], 1) for k, v in out_post.items()},
+                          {k: np.concatenate([warm_stats[k], v], 1) for k, v in out_stats.items()},
+                          model=model, n_tune=n_tuned, attrs=attrs)  # as PyMC: tuning kept
 
-    idata_kwargs = dict(idata_kwargs or {})
     groups = {"posterior": out_post, "sample_stats": out_stats,
               "observed_data": convert.observed_data(model), "constant_data": convert.constant_data(model)}
-    if not discard_tuned_samples:
+    if save_warmup:
         groups["warmup_posterior"] = warm_post
         groups["warmup_sample_stats"] = warm_stats
-    idata = convert.to_inference_data(model, groups, attrs=attrs)
-    if idata_kwargs.pop("log_likelihood", False):
-        compute_log_likelihood(idata, model=model, progressbar=False)
+    idata = convert.to_inference_data(model, groups, attrs=attrs, coords=idata_kwargs.get("coords"),
+                                      dims=idata_kwargs.get("dims"))
+    log_likelihood = idata_kwargs.get("log_likelihood", False)
+    if log_likelihood is not False and log_likelihood is not None:
+        compute_log_likelihood(idata, var_names=None if log_likelihood is True else log_likelihood, model=model,
+                               progressbar=False)
     if compute_convergence_checks and not interrupted and not quiet:
         warn_convergence(model, out_post, out_stats, settings)
     return idata
@@ -152,6 +188,7 @@ def _output_names(model, var_names):
     all_names = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
     if var_names is None:
         return all_names
+    var_names = [var_names] if isinstance(var_names, str) else list(var_names)
     missing = [n for n in var_names if n not in all_names]
     if missing:
         raise KeyError(f"var_names {missing} are not free variables or deterministics; available: {all_names}")

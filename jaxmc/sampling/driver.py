@@ -1,5 +1,5 @@
 """Runs the compiled chunk program until every step is done: paced calls, chains vectorized, in threads or
-one after the other, the progress bar, Ctrl-C."""
+one after the other, output written into preallocated arrays, the progress bar, Ctrl-C and checkpoints."""
 
 from __future__ import annotations
 
@@ -7,19 +7,33 @@ import concurrent.futures
 import threading
 import time
 import warnings
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc.nuts import STAT_NAMES
 from jaxmc.progress import SamplingProgress
-from jaxmc.sampling.programs import chunk_length, executables
-from jaxmc.sampling.settings import SampleSettings, SamplingError
+from jaxmc.sampling.interrupt import Interrupt, in_background
+from jaxmc.sampling.programs import chunk_length, executables, output_avals
+from jaxmc.sampling.settings import SampleSettings
 from jaxmc.sampling.start import start_failed
 
 
 CHUNK_SECONDS = 0.25  # aimed-at wall time of one call, so that slow models still show progress
+
+
+class SampleResult(NamedTuple):
+    """What a run produced: (chain, draw) arrays by name, the warm-up ones (None when not kept), the warm-up
+    steps and draws each chain finished, and whether Ctrl-C stopped the run."""
+
+    posterior: dict
+    stats: dict
+    warmup_posterior: dict | None
+    warmup_stats: dict | None
+    tuned: np.ndarray
+    drawn: np.ndarray
+    interrupted: bool
 
 
 class _Pacer:
@@ -34,95 +48,213 @@ class _Pacer:
         self.n = int(np.clip(CHUNK_SECONDS / per_step, 1, self.chunk))
 
 
-def _drive(call, state, total: int, chunk: int, record, stopped=lambda: False):
-    """Run steps 0 .. total - 1 through `call(state, start, stop) -> (state, out)` in calls paced by a
-    `_Pacer`; `record(start, n, out)` gets each call's output on the host (leading step axis not cut)."""
-    pacer, start = _Pacer(chunk), 0
+def _drive(call, state, total: int, chunk: int, record, stopped=lambda: False, start: int = 0):
+    """Run steps start .. total - 1 through `call(state, start, stop) -> (state, out)` in calls paced by a
+    `_Pacer`; `record(start, n, out, state)` gets each call's output on the host (leading step axis not cut)."""
+    pacer = _Pacer(chunk)
     while start < total and not stopped():
         n = min(pacer.n, total - start)
         t0 = time.perf_counter()
         state, out = call(state, jnp.int32(start), jnp.int32(start + n))
         out = jax.device_get(out)
         pacer.timed(n, time.perf_counter() - t0)
-        record(start, n, out)
+        record(start, n, out, state)
         start += n
     return state
 
 
-def run_chains(cm, data, base, jitter, keys, settings: SampleSettings, names, progressbar):
+class Output:
+    """Host arrays of the run, allocated once at their final size: (chain, draw, ...) per variable and stat,
+    and (chain, tune, ...) for the warm-up when kept; `done[c]` counts the steps chain c has written."""
+
+    def __init__(self, avals, chains: int, tune: int, draws: int, keep_warmup: bool):
+        values, stats = avals
+        self.tune, self.draws = tune, draws
+
+        def alloc(avals, n):
+            return {k: np.empty((chains, n, *a.shape), a.dtype) for k, a in avals.items()}
+
+        self.parts = {"posterior": alloc(values, draws), "stats": alloc(stats, draws)}
+        if keep_warmup:
+            self.parts.update(warmup_posterior=alloc(values, tune), warmup_stats=alloc(stats, tune))
+        self.done = np.zeros(chains, np.int64)
+
+    def write(self, rows, start: int, n: int, out) -> None:
+        """Steps start .. start + n - 1 of the chains `rows` (a slice); `out` = (values, stats) with axes
+        (chain, step, ...)."""
+        stop, t = start + n, self.tune
+        for part, src in zip(("posterior", "stats"), out):
+            if start < t and "warmup_" + part in self.parts:
+                w = min(stop, t)
+                for k, dst in self.parts["warmup_" + part].items():
+                    dst[rows, start:w] = src[k][:, :w - start]
+            if stop > t:
+                a = max(start, t)
+                for k, dst in self.parts[part].items():
+                    dst[rows, a - t:stop - t] = src[k][:, a - start:n]
+        self.done[rows] = stop
+
+    def counts(self, done=None):
+        """Per chain: (warm-up steps, draws) finished."""
+        done = self.done if done is None else done
+        return np.minimum(done, self.tune), np.maximum(done - self.tune, 0)
+
+    def snapshot(self, done) -> dict:
+        """The written part of every array (views), for a checkpoint."""
+        tuned, drawn = self.counts(done)
+        out = {}
+        for part, arrays in self.parts.items():
+            n = int((tuned if part.startswith("warmup") else drawn).max())
+            out.update({(part, k): a[:, :n] for k, a in arrays.items()})
+        return out
+
+    def restore(self, arrays: dict, done) -> None:
+        for (part, k), a in arrays.items():
+            self.parts[part][k][:, :a.shape[1]] = a
+        self.done[:] = done
+
+    def finish(self, interrupted: bool) -> SampleResult:
+        """The arrays as they are when every chain is done; else copies cut to the longest chain, the
+        missing draws of shorter chains NaN (integer and boolean arrays then become float)."""
+        tuned, drawn = self.counts()
+        parts = {}
+        for part, arrays in self.parts.items():
+            counts = tuned if part.startswith("warmup") else drawn
+            parts[part] = {k: _trim(arrays.pop(k), counts) for k in list(arrays)}
+        return SampleResult(parts["posterior"], parts["stats"], parts.get("warmup_posterior"),
+                            parts.get("warmup_stats"), tuned, drawn, interrupted)
+
+
+def _trim(a: np.ndarray, counts) -> np.ndarray:
+    n = int(counts.max()) if counts.size else 0
+    if n == a.shape[1] and np.all(counts == n):
+        return a
+    if np.all(counts == n):
+        return a[:, :n].copy()  # a copy: a view would keep the whole buffer alive
+    out = a[:, :n].astype(a.dtype if np.issubdtype(a.dtype, np.inexact) else np.float64)
+    for c, m in enumerate(counts):
+        out[c, m:] = np.nan
+    return out
+
+
+def run_chains(cm, data, base, jitter, keys, settings: SampleSettings, names, progressbar,
+               keep_warmup: bool = False, checkpoint=None) -> SampleResult:
+    """Compile (in the background), start and run every chain; Ctrl-C at any point returns what is done."""
     total = settings.tune + settings.draws
     chunk = chunk_length(cm.model, names)
     vectorized = settings.chain_method == "vectorized"
-    init, run = executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data)
-    progress = SamplingProgress(settings, progressbar)
-    interrupted = False
+    saved = checkpoint.saved if checkpoint is not None else None
+    if saved is not None:
+        keys = saved.keys
+    output = Output(output_avals(cm, names, data, base.dtype), len(keys), settings.tune, settings.draws,
+                    keep_warmup)
+    with Interrupt() as stop:
+        compiled = None if stop.is_set() else in_background(executables, cm, settings, names, chunk, vectorized,
+                                                             keys, base, jitter, data)
+        if compiled is not None and stop.wait([compiled]):
+            try:
+                _run(compiled.result(), cm, data, base, jitter, keys, settings, progressbar, output, checkpoint,
+                     stop, vectorized, chunk, total)
+            except KeyboardInterrupt:  # raised by code of the user's (a progress callback) or outside the main thread
+                stop.requested.set()
+    interrupted = stop.is_set()
+    result = output.finish(interrupted)
+    if interrupted:
+        warnings.warn(interrupted_message(result, settings, keep_warmup), stacklevel=3)  # the caller of pm.sample
+    return result
+
+
+def _run(executables_, cm, data, base, jitter, keys, settings, progressbar, output, checkpoint, stop, vectorized,
+         chunk, total):
+    init, run = executables_
+    saved = checkpoint.saved if checkpoint is not None else None
     if vectorized:
         state, x, ok = init(keys, base, jitter, data)
-        starts = [(state, x, ok)]
     else:
         starts = [init(keys[c], base[c], jitter, data) for c in range(len(keys))]
+        state = [s[0] for s in starts]
         x = np.stack([np.asarray(s[1]) for s in starts])
         ok = np.array([bool(s[2]) for s in starts])
     if not np.all(np.asarray(ok)):
         raise start_failed(cm, x, ok, data)
-    per_chain: list[list] = [[] for _ in range(len(keys))]
-    try:
-        with progress:
-            if vectorized:
-                def record(start, n, out):
-                    for c in range(len(keys)):
-                        per_chain[c].append(jax.tree_util.tree_map(lambda a: a[c, :n], out))
-                    progress.update(start, n, out[1])
+    if saved is not None:
+        state = saved.states(state, vectorized)
+        output.restore(saved.arrays, saved.done)
+    progress = SamplingProgress(settings, progressbar)
+    progress.done = int(output.done.sum())
+    with progress:
+        if vectorized:
+            def record(start, n, out, st):
+                output.write(slice(None), start, n, out)
+                progress.update(start, n, out[1])
+                if checkpoint is not None and checkpoint.due():
+                    checkpoint.save(keys, jax.device_get(st), output.done.copy(), output)
 
-                _drive(lambda st, a, b: run(st, keys, a, b, data), state, total, chunk, record)
-            else:
-                interrupted = _run_chains_separately(run, [s[0] for s in starts], keys, data, total, chunk,
-                                                     settings, progress, per_chain)
-    except KeyboardInterrupt:
-        interrupted = True
-    if interrupted:
-        warnings.warn("Sampling interrupted: returning the draws made so far.")
-    n_done = min(sum(next(iter(o[1].values())).shape[0] for o in p) for p in per_chain)
-    if n_done == 0:
-        raise SamplingError("Sampling was interrupted before the first chunk of draws finished.")
-
-    def gather(part, key):
-        return np.stack([np.concatenate([o[part][key] for o in p])[:n_done] for p in per_chain])
-
-    posterior = {n: gather(0, n) for n in names}
-    stats = {n: gather(1, n) for n in STAT_NAMES}
-    return posterior, stats, n_done, interrupted
+            state = _drive(lambda st, a, b: run(st, keys, a, b, data), state, total, chunk, record, stop.is_set,
+                           int(output.done.min()))
+            if checkpoint is not None and (stop.is_set() or checkpoint.due()):  # always after Ctrl-C
+                checkpoint.save(keys, jax.device_get(state), output.done.copy(), output)
+        else:
+            _run_separately(run, state, keys, data, total, chunk, settings, progress, output, checkpoint, stop)
 
 
-def _run_chains_separately(run, states, keys, data, total, chunk, settings, progress, per_chain) -> bool:
-    """One chain per call of the same single-chain program; threads run `cores` chains at once. Appends
-    each call's (values, stats) to `per_chain[c]`; returns whether Ctrl-C stopped the run."""
-    n = len(keys)
-    stop = threading.Event()
+def _run_separately(run, states, keys, data, total, chunk, settings, progress, output, checkpoint, stop):
+    """One chain per call of the same single-chain program; threads run `cores` chains at once (one with
+    "sequential"), the main thread waits, watching for Ctrl-C and writing checkpoints."""
+    lock, failed = threading.Lock(), threading.Event()
+    latest = list(states)
 
     def one(c):
-        def record(start, m, out):
-            out = jax.tree_util.tree_map(lambda a: a[:m], out)
-            per_chain[c].append(out)
-            progress.update(start, m, out[1], chains=1)
+        def record(start, m, out, st):
+            values, stats = jax.tree_util.tree_map(lambda a: a[None], out)
+            with lock:
+                output.write(slice(c, c + 1), start, m, (values, stats))
+                latest[c] = st
+            progress.update(start, m, stats, chains=1)
 
-        _drive(lambda st, a, b: run(st, keys[c], a, b, data), states[c], total, chunk, record, stop.is_set)
-        return c
+        _drive(lambda st, a, b: run(st, keys[c], a, b, data), states[c], total, chunk, record,
+               lambda: stop.is_set() or failed.is_set(), int(output.done[c]))
 
-    workers = settings.cores if settings.chain_method == "parallel" else 1
-    interrupted = False
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(one, c) for c in range(n)]
-        try:
-            for f in futures:
-                f.result()
-        except KeyboardInterrupt:  # finish the chunks under way, keep what every chain has drawn
-            interrupted = True
-            stop.set()
-            for f in futures:
-                try:
-                    f.result()
-                except KeyboardInterrupt:
-                    pass
-    return interrupted
+    def watch():
+        if any(f.done() and not f.cancelled() and f.exception() is not None for f in futures):
+            failed.set()  # a chain raised: the others stop too, and the error is raised below
+        save()
 
+    def save(force=False):
+        if checkpoint is not None and (force or checkpoint.due()):
+            with lock:
+                done, current = output.done.copy(), list(latest)
+            host = jax.device_get(current)
+            checkpoint.save(keys, jax.tree_util.tree_map(lambda *a: np.stack(a), *host), done, output)
+
+    workers = max(1, settings.cores if settings.chain_method == "parallel" else 1)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(one, c) for c in range(len(keys))]
+        if not stop.wait(futures, every=watch):
+            # Ctrl-C: chains not started stay so; the calls under way end (each within about CHUNK_SECONDS)
+            running = [f for f in futures if not f.cancel()]
+            concurrent.futures.wait(running)
+        for f in futures:
+            if not f.cancelled() and f.exception() is not None:
+                raise f.exception()
+    finally:
+        pool.shutdown(wait=False)
+    save(force=stop.is_set())  # always after Ctrl-C
+
+
+def interrupted_message(result: SampleResult, settings: SampleSettings, keep_warmup: bool) -> str:
+    """The warning after Ctrl-C, with the true counts (per chain where they differ)."""
+    tuned, drawn = result.tuned, result.drawn
+
+    def counts(a, of):
+        return f"{int(a[0])} of {of}" if np.all(a == a[0]) else f"{a.tolist()} of {of} (per chain)"
+
+    msg = (f"Sampling interrupted: returning {counts(drawn, settings.draws)} draws and "
+           f"{counts(tuned, settings.tune)} warm-up steps")
+    if not np.all(drawn == drawn[0]) or (keep_warmup and not np.all(tuned == tuned[0])):
+        msg += "; chains shorter than the longest are padded with NaN (integer and boolean arrays become float)"
+    if drawn.max() == 0 and tuned.max() > 0 and not keep_warmup:
+        msg += ("; the run stopped during warm-up, so the posterior is empty: pass discard_tuned_samples=False "
+                "to keep warm-up draws")
+    return msg + "."

@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import config, cpu_ops, discrete_steps
-from jaxmc.nuts import build_chain
+from jaxmc import config, cpu_ops, discrete_steps, xla
+from jaxmc.nuts import STAT_NAMES, build_chain
 from jaxmc.nuts import init as nuts_init
 from jaxmc.nuts import rng
 from jaxmc.sampling.settings import SampleSettings
@@ -130,6 +130,15 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
     return init, run
 
 
+def output_avals(cm, names, data, dtype):
+    """One step's output of the chunk program, (values by name, stats), as shapes and dtypes."""
+    point = jax.ShapeDtypeStruct((cm.size,), dtype)
+    values = jax.eval_shape(lambda x: {n: cm.expand(x, data)[n] for n in names}, point)
+    values = {n: values[n] for n in names}  # in the model's order (eval_shape sorts the keys)
+    stats = jax.eval_shape(lambda: _empty_stats(dtype))
+    return values, {n: stats[n] for n in STAT_NAMES}
+
+
 def _interleave(size: int, disc: np.ndarray) -> list[tuple[bool, int, int]]:
     """Runs of the flat layout as (from the continuous part?, start, stop) in that part's coordinates."""
     is_disc = np.zeros(size, bool)
@@ -164,8 +173,10 @@ def executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data
         # the chunk program compiles longest: start it first, and lower the init program meanwhile
         state = jax.eval_shape(init, *init_args)[0]
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            run_exe = pool.submit(run.lower(state, init_args[0], jnp.int32(0), jnp.int32(0), data).compile)
-            init_exe = pool.submit(init.lower(*init_args).compile)
+            opts = config.compiler_options()
+            run_exe = pool.submit(xla.compile_program, run.lower(state, init_args[0], jnp.int32(0), jnp.int32(0),
+                                                                 data), opts)
+            init_exe = pool.submit(xla.compile_program, init.lower(*init_args), opts)
             return init_exe.result(), run_exe.result()
 
     return cm.model.program("sample executables", (id(init), str(sig)), compile_both)

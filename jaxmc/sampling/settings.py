@@ -3,9 +3,11 @@ sampling error."""
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import jax
+import numpy as np
 
 from jaxmc.nuts import DEFAULTS, NUTSOptions
 
@@ -55,6 +57,47 @@ class SampleSettings(NamedTuple):
 
 #: warm-up steps when `tune=None` (PyMC 6's default asks the step method; its NUTS asks for 1000)
 DEFAULT_TUNE = 1000
+
+
+#: PyMC's `init` values: how jaxmc starts its chains for each ("jitter": the support point plus uniform(-1, 1)
+#: noise on the unconstrained scale, else the support point itself; the mass matrix is always diagonal)
+INIT_JITTER = {"auto": 1.0, "jitter+adapt_diag": 1.0, "jitter+adapt_diag_grad": 1.0, "adapt_diag": 0.0}
+#: PyMC's other `init` values, refused with what to do instead
+INIT_REFUSED = {
+    "adapt_full": "jaxmc adapts a diagonal mass matrix only",
+    "jitter+adapt_full": "jaxmc adapts a diagonal mass matrix only",
+    "advi": "jaxmc has no ADVI initialisation", "advi+adapt_diag": "jaxmc has no ADVI initialisation",
+    "advi_map": "jaxmc has no ADVI initialisation",
+    "map": "jaxmc does not start from the MAP", "jitter+map": "jaxmc does not start from the MAP",
+}
+
+
+def init_jitter(init) -> float:
+    """The scale of the starting jitter for PyMC's `init=` value (case-insensitive, as PyMC); refused values
+    raise ValueError saying what jaxmc does."""
+    if not isinstance(init, str):
+        raise TypeError(f"pm.sample(init=...) must be a string such as 'auto', found {type(init).__name__} "
+                        f"{init!r}")
+    key = init.lower()
+    if key in INIT_JITTER:
+        return INIT_JITTER[key]
+    accepted = sorted(INIT_JITTER)
+    if key in INIT_REFUSED:
+        raise ValueError(f"pm.sample(init={init!r}): {INIT_REFUSED[key]}. Accepted: {accepted} ('adapt_diag' starts "
+                         "at the support point without jitter); to start elsewhere pass initvals={name: value}")
+    raise ValueError(f"pm.sample(init={init!r}) is not a known initialisation; accepted: {accepted}")
+
+
+def count(name: str, value, minimum: int, where: str = "pm.sample") -> int:
+    """A count argument (draws, tune, chains, cores, max_treedepth) as an int >= `minimum`; a float is taken
+    only when it is a whole number (1e3), anything else raises an error naming the argument."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+        raise TypeError(f"{where}({name}=...) must be an integer, found {type(value).__name__} {value!r}")
+    if not float(value).is_integer():
+        raise TypeError(f"{where}({name}={value!r}) must be a whole number")
+    if value < minimum:
+        raise ValueError(f"{where}({name}=...) must be >= {minimum}, found {value!r}")
+    return int(value)
 
 
 def default_chain_method(chains: int) -> str:

@@ -8,15 +8,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc.sampling.settings import SamplingError
+from jaxmc.seeds import seed_sequence
 
 
 def chain_keys(random_seed, chains: int) -> np.ndarray:
-    """Independent raw PRNG keys (uint32 pairs) per chain from the seed, made on the host (no compile)."""
-    if isinstance(random_seed, (list, tuple)):
-        random_seed = int(random_seed[0])
-    if isinstance(random_seed, np.random.Generator):
-        random_seed = int(random_seed.integers(2**31))
-    seq = np.random.SeedSequence(None if random_seed is None else int(random_seed))
+    """Independent raw PRNG keys (uint32 pairs) per chain from the seed, made on the host (no compile); every
+    entry of a sequence of ints counts (PyMC 6: the seed of one generator spawned per chain)."""
+    seq = seed_sequence(random_seed, "pm.sample(random_seed=...)")
     return seq.generate_state(2 * chains, dtype=np.uint32).reshape(chains, 2)
 
 
@@ -37,17 +35,41 @@ def starting_points(model, cm, data, chains, initvals=None):
         raise ValueError(f"initvals: {len(iv_list)} dicts for {chains} chains")
     bases = []
     for iv in iv_list:
+        if not isinstance(iv, dict):
+            raise TypeError(f"initvals must be a dict {{variable name: value}} or a list of them (one per chain), "
+                            f"found {type(iv).__name__}")
         point = cm.flat_to_point(base)
         for name, value in iv.items():
+            name = getattr(name, "name", name)  # a variable as the key, as PyMC allows
             rv = model.named_vars.get(name)
             slot = cm.slot_of.get(rv) if rv is not None else None
             if slot is None:
-                raise KeyError(f"initvals: {name!r} is not a free variable of the model")
+                raise KeyError(f"initvals: {name!r} is not a free variable of the model; its free variables "
+                               f"are {[s.rv.name for s in cm.slots]}")
+            value = _initval_fitting(name, value, rv)
             u = slot.transform.forward(jnp.asarray(value), *_params_at(cm, rv, base, data)) \
                 if slot.transform is not None else jnp.asarray(value)
+            bad = np.flatnonzero(~np.isfinite(np.ravel(np.asarray(u))))
+            if bad.size:
+                raise ValueError(f"initvals[{name!r}] is not finite or outside the support of {name!r} "
+                                 f"({type(rv.owner).__name__}) at flat position(s) {bad[:5].tolist()} (values "
+                                 f"{np.ravel(value)[bad[:5]].tolist()}); give values inside it")
             point[slot.name] = np.broadcast_to(np.asarray(u), slot.shape)
         bases.append(np.asarray(cm.point_to_flat(point)))
     return np.stack(bases), jitter * 0.0
+
+
+def _initval_fitting(name, value, rv):
+    """An initval as an array of the variable's shape (a scalar broadcasts), or the error naming it."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"initvals[{name!r}] must be numeric, found {type(value).__name__} {value!r}") from None
+    try:
+        return np.broadcast_to(arr, rv.shape)
+    except ValueError:
+        raise ValueError(f"initvals[{name!r}] has shape {arr.shape} but {name!r} has shape {rv.shape}; give an "
+                         "array of that shape (or a scalar)") from None
 
 
 def find_start(logp, key, base, jitter, data, tries: int = 10):

@@ -24,22 +24,48 @@ from jaxmc.graph import apply
 __all__ = ["MvNormal", "MvStudentT", "ZeroSumNormal"]
 
 
+def _lower_cholesky(a):
+    """Cholesky factor of the symmetric matrix whose lower triangle is that of `a` (the upper triangle is not
+    read, as in PyMC; jnp.linalg.cholesky alone would average the two triangles)."""
+    return jnp.linalg.cholesky(jnp.tril(a) + swap(jnp.tril(a, -1)))
+
+
+def _check_symmetric(x, name):
+    """A constant covariance or precision matrix must be symmetric: an asymmetric one is refused (PyMC would
+    read its lower triangle only)."""
+    if is_node(x) or isinstance(x, jax.core.Tracer):
+        return
+    a = np.asarray(x)
+    at = np.swapaxes(a, -1, -2)
+    close = np.isclose(a, at, rtol=1e-6, atol=1e-10 * max(float(np.max(np.abs(a), initial=0.0)), 1e-300))
+    if not close.all():
+        idx = tuple(int(i) for i in np.argwhere(~close)[0])
+        tr = (*idx[:-2], idx[-1], idx[-2])
+        raise ValueError(
+            f"{name} is not symmetric: {name}[{', '.join(map(str, idx))}] = {a[idx]:.6g} but "
+            f"{name}[{', '.join(map(str, tr))}] = {a[tr]:.6g}. A covariance or precision matrix must be "
+            f"symmetric; to use its lower triangle as PyMC does, pass np.tril({name}) + np.tril({name}, -1).T")
+
+
 def _quaddist_matrix(cov, chol, tau, lower, names=("cov", "tau", "chol")):
-    """PyMC's quaddist_matrix, returning (lower Cholesky factor, is_precision) instead of a covariance."""
+    """PyMC's quaddist_matrix, returning (lower Cholesky factor, is_precision) instead of a covariance. Only the
+    lower triangle of cov (or tau) is read, as in PyMC; a constant asymmetric one is refused."""
     given = [x is not None for x in (cov, tau, chol)]
     if sum(given) != 1:
         raise ValueError(f"Incompatible parameterization. Specify exactly one of {names[1]}, {names[0]}, "
                          f"or {names[2]}.")
     if cov is not None:
-        cov = as_param(cov, "cov")
+        cov = as_param(cov, names[0])
         if ndim_of(cov) < 2:
             raise ValueError(f"{names[0]} must be at least two dimensional.")
-        return apply(jnp.linalg.cholesky, cov), False
+        _check_symmetric(cov, names[0])
+        return apply(_lower_cholesky, cov), False
     if tau is not None:
         tau = as_param(tau, "tau")
         if ndim_of(tau) < 2:
             raise ValueError(f"{names[1]} must be at least two dimensional.")
-        return apply(jnp.linalg.cholesky, tau), True
+        _check_symmetric(tau, names[1])
+        return apply(_lower_cholesky, tau), True
     chol = as_param(chol, "chol")
     if ndim_of(chol) < 2:
         raise ValueError(f"{names[2]} must be at least two dimensional.")
