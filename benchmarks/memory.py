@@ -11,8 +11,9 @@
 `--quick` divides the rows by 10. Each worker imports ArviZ, builds the model and resets the process's peak
 resident set size (VmHWM, through /proc/self/clear_refs) just before the call; *peak* is VmHWM after the call and
 *retained* the resident set size after it with the result kept and `gc.collect()`, both minus the resident size
-just before the call (compilation is part of the call, for every library). PyMC's chain processes are not
-counted in its peak (the draws are stored in the main process); their largest peak is reported beside it.
+just before the call (compilation is part of the call, for every library). Child processes (PyMC's chain
+processes, its C compiler) are not counted (PyMC stores the draws in the main process); the largest one's peak
+is reported beside it.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def render(results: list) -> list[str]:
            "kept and garbage collected. Compilation is part of the call for every library. Target: jaxmc's peak "
            f"and retained growth at most {TARGET}x PyMC's.", "",
            "| case | library | result MiB | RSS before MiB | peak MiB | retained MiB | peak / result | "
-           "retained / result | chain processes' peak MiB | time s |",
+           "retained / result | child processes' peak MiB | time s |",
            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     by = {(r["spec"]["case"], r["spec"]["lib"]): r for r in results}
     summary = []

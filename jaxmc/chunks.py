@@ -11,7 +11,7 @@ import numpy as np
 
 #: most bytes of output one call produces (its temporaries come on top): the peak memory of a whole map is the
 #: result plus a few times this
-MAX_CHUNK_BYTES = 16 * 2**20
+MAX_CHUNK_BYTES = 8 * 2**20
 #: chunks of at least this much output give their freed memory back to the operating system after the call
 TRIM_BYTES = 2**20
 

@@ -153,8 +153,11 @@ def _cache_key(lowered, options) -> str:
     from importlib.metadata import version
 
     device = jax.devices()[0]
-    parts = [lowered.as_text(), repr(sorted(dict(options).items())), version("jax"), _jaxlib_version(),
-             device.platform, getattr(device, "device_kind", ""), repr(XLA_FLAGS_IN_EFFECT)]
+    # the program text holds no Python structure: the argument and result trees (dict keys, e.g. data names)
+    # are part of the key, or a program of another model with the same text would come back with its trees
+    parts = [lowered.as_text(), repr(lowered.in_tree), repr(lowered.out_tree), repr(sorted(dict(options).items())),
+             version("jax"), _jaxlib_version(), device.platform, getattr(device, "device_kind", ""),
+             repr(XLA_FLAGS_IN_EFFECT)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
 
 

@@ -202,8 +202,8 @@ def check_report(report, latency, bound=3.0):
 def test_ctrl_c_in_a_child_process(chain_method, moment):
     report, latency = run_child(chain_method, moment)
     check_report(report, latency)
-    if moment == "draw":
-        assert report["posterior"][0] > 0 and report["warmup"][0] == 100000
+    if moment == "draw":  # the chain that printed a draw step (chains run two at a time: any of them)
+        assert any(p > 0 and w == 100000 for p, w in zip(report["posterior"], report["warmup"])), report
     if moment == "tune":
         assert report["warmup"][0] > 0 and report["posterior"] == [0] * 4
 

@@ -42,12 +42,12 @@ def test_icdf_equals_scipy_ppf(name):
     got = pm.icdf(dist, Q).eval()
     if ref is None:  # |StudentT| and |Cauchy|: scipy's quantiles lose digits in a tail, mpmath's CDF does not
         mpmath = pytest.importorskip("mpmath")
-        mpmath.mp.dps = 30
-        if name == "HalfCauchy":
-            cdf = [2 / mpmath.pi * mpmath.atan(mpmath.mpf(x) / 2) for x in got]
-        else:  # P(|T| < t) = I_{t²/(nu+t²)}(1/2, nu/2), sigma = 2, nu = 4
-            cdf = [mpmath.betainc(0.5, 2, 0, (mpmath.mpf(x) / 2) ** 2 / (4 + (mpmath.mpf(x) / 2) ** 2),
-                                  regularized=True) for x in got]
+        with mpmath.workdps(30):
+            if name == "HalfCauchy":
+                cdf = [2 / mpmath.pi * mpmath.atan(mpmath.mpf(x) / 2) for x in got]
+            else:  # P(|T| < t) = I_{t²/(nu+t²)}(1/2, nu/2), sigma = 2, nu = 4
+                cdf = [mpmath.betainc(0.5, 2, 0, (mpmath.mpf(x) / 2) ** 2 / (4 + (mpmath.mpf(x) / 2) ** 2),
+                                      regularized=True) for x in got]
         np.testing.assert_allclose([float(c) for c in cdf], Q, rtol=1e-9)
     else:
         np.testing.assert_allclose(got, ref.ppf(Q), rtol=1e-9, atol=1e-300)

@@ -12,7 +12,14 @@ from jaxmc.graph import apply, evaluate, rewrites
 from tests.helpers import PYMC6
 
 mp = pytest.importorskip("mpmath")
-mp.mp.dps = 500  # log(1 - exp(-1000)) needs 435 digits
+DPS = 500  # log(1 - exp(-1000)) needs 435 digits
+
+
+@pytest.fixture(autouse=True)
+def _precision():
+    """mpmath's precision is global, and other test modules set their own: set it for each test here."""
+    with mp.workdps(DPS):
+        yield
 
 EXTREME = np.array([-1000.0, -300.0, -40.0, -5.0, -1e-8, 0.0, 1e-8, 5.0, 40.0, 300.0, 1000.0])
 NEGATIVE = np.array([-1000.0, -300.0, -40.0, -5.0, -0.5, -1e-8, -1e-20])

@@ -101,3 +101,17 @@ def test_sampler_programs_are_cached_on_disk_and_reused(tmp_path):
     files = sorted(p.name for p in folder.iterdir())
     assert len(files) >= 2 and all(f.endswith(".jaxmc") for f in files), files
     assert runs[0].stdout == runs[1].stdout
+
+
+def test_cached_program_of_a_model_with_other_names_is_not_reused():
+    """The same program text with other argument names (another model's data) is another cache entry: reusing
+    it gave 'Function compiled with input pytree does not match'."""
+    def fit(obs_name):
+        with pm.Model():
+            mu = pm.Normal("mu")
+            pm.Normal(obs_name, mu, 1.0, observed=np.arange(4.0))
+            return pm.sample(draws=10, tune=10, chains=1, random_seed=1, progressbar=False,
+                             compute_convergence_checks=False)
+
+    a, b = fit("y_one"), fit("y_two")
+    np.testing.assert_array_equal(a["posterior"]["mu"].values, b["posterior"]["mu"].values)

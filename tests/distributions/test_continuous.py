@@ -522,12 +522,12 @@ def test_parameterization_errors():
 def _pg_reference_logpdf(x, h, z):
     import mpmath as mp
 
-    mp.mp.dps = 40
-    x, h, z = mp.mpf(x), mp.mpf(h), mp.mpf(z)
-    s = mp.fsum((-1) ** n * mp.exp(mp.loggamma(n + h) - mp.loggamma(n + 1)) * (2 * n + h)
-                * mp.exp(-(2 * n + h) ** 2 / (8 * x)) for n in range(120))
-    s = s / mp.sqrt(2 * mp.pi * x**3)
-    return float(mp.log(mp.cosh(z / 2) ** h * mp.exp(-z**2 * x / 2) * 2 ** (h - 1) / mp.gamma(h) * s))
+    with mp.workdps(40):
+        x, h, z = mp.mpf(x), mp.mpf(h), mp.mpf(z)
+        s = mp.fsum((-1) ** n * mp.exp(mp.loggamma(n + h) - mp.loggamma(n + 1)) * (2 * n + h)
+                    * mp.exp(-(2 * n + h) ** 2 / (8 * x)) for n in range(120))
+        s = s / mp.sqrt(2 * mp.pi * x**3)
+        return float(mp.log(mp.cosh(z / 2) ** h * mp.exp(-z**2 * x / 2) * 2 ** (h - 1) / mp.gamma(h) * s))
 
 
 def test_polyagamma_logp_logcdf():
