@@ -11,8 +11,9 @@ import numpy as np
 
 from jaxmc import chunks, config, convert
 from jaxmc.exceptions import ImplicitFreezeWarning
-from jaxmc.graph import TensorVariable, evaluate
-from jaxmc.graph.ancestral import prng_key, rv_ancestors, rv_shape
+from jaxmc.graph import TensorVariable
+from jaxmc.graph.ancestral import ancestral_sample as graph_ancestral_sample
+from jaxmc.graph.ancestral import prng_key
 from jaxmc.model import modelcontext
 from jaxmc.progress import ProgressBar
 from jaxmc.sampling.settings import count
@@ -28,16 +29,13 @@ def ancestral_sample(outputs, key, env: dict):
     `jaxmc.graph.ancestral.ancestral_sample`, except that an observed variable without dims whose parameters no
     longer fit its data's shape (new predictors, observed data left as it was) takes the parameters' shape, as
     PyMC's does when its shape follows the predictors."""
-    for rv in rv_ancestors(outputs):
-        if rv in env:
-            continue
-        params = evaluate(rv.owner.params, env)
-        key, sub = jax.random.split(key)
-        size = rv_shape(rv, params, env)
-        if getattr(rv, "observed", None) is not None and not all(getattr(rv, "dims", None) or (None,)):
-            size = _observed_size(rv.owner, params, size)
-        env[rv] = rv.owner.random(sub, *params, size=size).astype(rv.dtype)
-    return evaluate(outputs, env)
+    return graph_ancestral_sample(outputs, key, env, size_of=_predictive_size)
+
+
+def _predictive_size(rv, params, size):
+    if getattr(rv, "observed", None) is not None and not all(getattr(rv, "dims", None) or (None,)):
+        return _observed_size(rv.owner, params, size)
+    return size
 
 
 def _observed_size(dist, params, data_shape):

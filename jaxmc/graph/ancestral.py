@@ -66,14 +66,17 @@ def current_data_env(outputs) -> dict:
     return env
 
 
-def ancestral_sample(outputs, key, env: dict, skip_observed_values: bool = True):
-    """Draw every random variable that outputs depend on and that env lacks; returns output values."""
+def ancestral_sample(outputs, key, env: dict, size_of=None):
+    """Draw every random variable that outputs depend on and that env lacks; returns output values.
+    `size_of(rv, params, size)` may change the shape `rv_shape` gives a variable's draw."""
     for rv in rv_ancestors(outputs):
         if rv in env:
             continue
         params = evaluate(rv.owner.params, env)
         key, sub = jax.random.split(key)
         size = rv_shape(rv, params, env)
+        if size_of is not None:
+            size = size_of(rv, params, size)
         env[rv] = rv.owner.random(sub, *params, size=size).astype(rv.dtype)
     return evaluate(outputs, env)
 
