@@ -29,6 +29,15 @@ def build(y=None):
     return m
 
 
+@pytest.fixture(autouse=True)
+def _python_sigint_handler():
+    """Python's own Ctrl-C handler for each test, also where the test process was started with SIGINT ignored
+    (e.g. in the background of a non-interactive shell), where jaxmc leaves Ctrl-C ignored too."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture(scope="module")
 def model():
     return build()

@@ -19,6 +19,15 @@ from jaxmc import sampling
 import jaxmc.sampling.programs
 
 
+@pytest.fixture(autouse=True)
+def _python_sigint_handler():
+    """Python's own Ctrl-C handler for each test, also where the test process was started with SIGINT ignored
+    (e.g. in the background of a non-interactive shell), where jaxmc leaves Ctrl-C ignored too."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture(scope="module")
 def model():
     with pm.Model() as m:
@@ -127,7 +136,8 @@ def test_ctrl_c_after_a_refused_call_raises_as_usual(model):
 
 
 CHILD = r"""
-import json, sys, time, warnings
+import json, signal, sys, time, warnings
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal, also if the tests ignore Ctrl-C
 import arviz  # imported before, as in a notebook: the latency measured is pm.sample's, not arviz's import
 import numpy as np
 import jaxmc as pm
@@ -214,3 +224,10 @@ def test_ctrl_c_in_a_child_process(chain_method, moment):
 def test_ctrl_c_in_a_child_process_every_moment(chain_method, moment):
     report, latency = run_child(chain_method, moment, keep=moment != "compile")
     check_report(report, latency)
+
+
+def test_a_process_that_ignores_ctrl_c_keeps_ignoring_it(model):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with model:
+        idata = pm.sample(draws=20, tune=20, chains=2, progressbar=False, random_seed=2, quiet=True)
+    assert idata.posterior.sizes["draw"] == 20 and signal.getsignal(signal.SIGINT) is signal.SIG_IGN

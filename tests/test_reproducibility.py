@@ -91,6 +91,14 @@ class _NoCompile:
     def as_text(self):
         return self.lowered.as_text()
 
+    @property
+    def in_tree(self):
+        return self.lowered.in_tree
+
+    @property
+    def out_tree(self):
+        return self.lowered.out_tree
+
     def compile(self):
         raise AssertionError("compiled again instead of loaded from jaxmc's cache")
 

@@ -40,6 +40,8 @@ class Interrupt:
     def install(self) -> None:
         global _current
         if threading.current_thread() is threading.main_thread():
+            if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # the process ignores Ctrl-C: so do we
+                return
             try:
                 self._previous = signal.signal(signal.SIGINT, self._handle)
             except ValueError:  # no signals here (e.g. an embedded interpreter)
