@@ -5,6 +5,7 @@ import atexit
 import collections
 import os
 import shutil
+import signal
 import tempfile
 
 # Before jaxmc is imported: its program cache (and anything else that follows XDG) goes to a temporary folder,
@@ -19,6 +20,36 @@ import pytest  # noqa: E402
 
 from jaxmc import compile as jaxmc_compile  # noqa: E402
 from jaxmc import predictive  # noqa: E402
+from jaxmc import progress  # noqa: E402
+
+
+@pytest.fixture
+def python_sigint_handler():
+    """Python's own Ctrl-C handler for the test, also where the test process was started with SIGINT ignored
+    (e.g. in the background of a non-interactive shell), where jaxmc leaves Ctrl-C ignored too."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def ctrl_c_at():
+    """`ctrl_c_at(patcher, call)`: send SIGINT to this process from the `call`-th progress update (a worker
+    thread when chains run separately), as pressing Ctrl-C then would; `patcher` is a pytest MonkeyPatch."""
+
+    def install(patcher, call: int):
+        calls = {"n": 0}
+        original = progress.SamplingProgress.update
+
+        def update(self, *args, **kwargs):
+            original(self, *args, **kwargs)
+            calls["n"] += 1
+            if calls["n"] == call:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        patcher.setattr(progress.SamplingProgress, "update", update)
+
+    return install
 
 
 @pytest.fixture

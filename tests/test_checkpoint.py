@@ -28,14 +28,7 @@ def build(y=None):
         pm.Normal("y", a[0] + a[1] * x, s, observed=np.sin(np.arange(8.0)))
     return m
 
-
-@pytest.fixture(autouse=True)
-def _python_sigint_handler():
-    """Python's own Ctrl-C handler for each test, also where the test process was started with SIGINT ignored
-    (e.g. in the background of a non-interactive shell), where jaxmc leaves Ctrl-C ignored too."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
+pytestmark = pytest.mark.usefixtures("python_sigint_handler")
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +50,13 @@ def assert_identical(a, b, groups=("posterior", "sample_stats")):
             assert np.array_equal(x, y), (group, name)
 
 
-def interrupt_at(monkeypatch, call):
-    calls = {"n": 0}
-    original = jaxmc.progress.SamplingProgress.update
-
-    def update(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        calls["n"] += 1
-        if calls["n"] == call:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(jaxmc.progress.SamplingProgress, "update", update)
-
-
 @pytest.mark.parametrize("chain_method", ["parallel", "vectorized", "sequential"])
-def test_resume_after_ctrl_c_is_bit_identical(model, monkeypatch, tmp_path, chain_method):
+def test_resume_after_ctrl_c_is_bit_identical(model, monkeypatch, ctrl_c_at, tmp_path, chain_method):
     monkeypatch.setattr(sampling.programs, "MAX_CHUNK", 10)  # many calls: the run stops midway
     path = tmp_path / "run.npz"
     reference = sample(model, chain_method=chain_method, discard_tuned_samples=False)
     with monkeypatch.context() as m:
-        interrupt_at(m, 4)
+        ctrl_c_at(m, 4)
         partial = sample(model, chain_method=chain_method, discard_tuned_samples=False, checkpoint=path)
     assert os.path.exists(path) and partial.posterior.sizes["draw"] < 120
     resumed = sample(model, chain_method=chain_method, discard_tuned_samples=False, checkpoint=path, resume=True)

@@ -18,14 +18,7 @@ import jaxmc.progress
 from jaxmc import sampling
 import jaxmc.sampling.programs
 
-
-@pytest.fixture(autouse=True)
-def _python_sigint_handler():
-    """Python's own Ctrl-C handler for each test, also where the test process was started with SIGINT ignored
-    (e.g. in the background of a non-interactive shell), where jaxmc leaves Ctrl-C ignored too."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
+pytestmark = pytest.mark.usefixtures("python_sigint_handler")
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +30,11 @@ def model():
     return m
 
 
-def ctrl_c_at(monkeypatch, call: int):
-    """Send SIGINT to this process from the `call`-th progress update (a worker thread with chains run
-    separately): what pressing Ctrl-C then does."""
-    calls = {"n": 0}
-    original = jaxmc.progress.SamplingProgress.update
-
-    def update(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        calls["n"] += 1
-        if calls["n"] == call:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(jaxmc.progress.SamplingProgress, "update", update)
-    monkeypatch.setattr(sampling.programs, "MAX_CHUNK", 10)  # calls of 10 steps
+@pytest.fixture
+def press_ctrl_c(monkeypatch, ctrl_c_at):
+    """`press_ctrl_c(call)`: Ctrl-C at the `call`-th progress update, with calls of 10 steps."""
+    monkeypatch.setattr(sampling.programs, "MAX_CHUNK", 10)
+    return lambda call: ctrl_c_at(monkeypatch, call)
 
 
 def interrupted_sample(model, **kw):
@@ -76,10 +60,10 @@ def reported(message, what):
 
 
 @pytest.mark.parametrize("chain_method", ["parallel", "sequential"])
-def test_chains_run_separately_keep_every_draw(model, monkeypatch, chain_method):
+def test_chains_run_separately_keep_every_draw(model, press_ctrl_c, chain_method):
     """4 chains on 2 cores (or one after the other): the chains not started have no draws, the others keep
     theirs; before, every draw was lost ("interrupted before the first chunk of draws finished")."""
-    ctrl_c_at(monkeypatch, 6)
+    press_ctrl_c(6)
     idata, message = interrupted_sample(model, chain_method=chain_method, discard_tuned_samples=False)
     drawn, tuned = finite_counts(idata, "posterior"), finite_counts(idata, "warmup_posterior")
     assert drawn == reported(message, "draws") and tuned == reported(message, "warm-up steps")
@@ -93,16 +77,16 @@ def test_chains_run_separately_keep_every_draw(model, monkeypatch, chain_method)
     assert again.posterior.sizes["draw"] == 20
 
 
-def test_ctrl_c_during_warmup_keeps_warmup_draws(model, monkeypatch):
-    ctrl_c_at(monkeypatch, 2)
+def test_ctrl_c_during_warmup_keeps_warmup_draws(model, press_ctrl_c):
+    press_ctrl_c(2)
     idata, message = interrupted_sample(model, chain_method="vectorized", tune=300, discard_tuned_samples=False)
     tuned = finite_counts(idata, "warmup_posterior")
     assert idata.posterior.sizes["draw"] == 0 and 0 < tuned[0] < 300
     assert tuned == reported(message, "warm-up steps") and reported(message, "draws") == [0] * 4
 
 
-def test_ctrl_c_during_warmup_with_warmup_discarded_says_so(model, monkeypatch):
-    ctrl_c_at(monkeypatch, 2)
+def test_ctrl_c_during_warmup_with_warmup_discarded_says_so(model, press_ctrl_c):
+    press_ctrl_c(2)
     idata, message = interrupted_sample(model, chain_method="vectorized", tune=300)
     assert idata.posterior.sizes["draw"] == 0 and "discard_tuned_samples=False" in message
 
