@@ -33,6 +33,34 @@ class ProgressBar:
             self.bar.update(self.task, completed=done)
 
 
+class LoopProgress:
+    """A bar over the iterations of an optimisation, variational fit or SMC run, with a status text (loss,
+    ELBO, tempering stage) after it; a no-op when disabled."""
+
+    def __init__(self, description: str, total: int, enabled: bool = True):
+        self.bar = None
+        if enabled and total > 0:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[status]}"), TimeElapsedColumn(), transient=False)
+            self.task = self.bar.add_task(description, total=total, status="")
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, done: int, status: str = "", total: int | None = None):
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, status=status,
+                            **({} if total is None else {"total": total}))
+
+
 class SamplingProgress:
     """rich progress as PyMC 6 shows it: one bar over warm-up and draws with a gap at the boundary, the phase,
     the step count within the phase per chain, draws per second, divergences, step size; silent when

@@ -18,7 +18,7 @@ from jaxmc.nuts import ADAPTATIONS, DEFAULTS
 from jaxmc.sampling.checkpoint import open_checkpoint
 from jaxmc.sampling.checks import warn_convergence
 from jaxmc.sampling.driver import run_chains
-from jaxmc.sampling.interrupt import defer_interrupts
+from jaxmc.interrupt import defer_interrupts
 from jaxmc.sampling.log_likelihood import compute_log_likelihood
 from jaxmc.sampling.settings import (CHAIN_METHODS, DEFAULT_TUNE, NUTS, SampleSettings, SamplingError, count,
                                      default_chain_method, init_jitter)

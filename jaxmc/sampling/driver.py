@@ -14,13 +14,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc.progress import SamplingProgress
-from jaxmc.sampling.interrupt import Interrupt, in_background
+from jaxmc.interrupt import Interrupt, in_background
+from jaxmc.iterate import Pacer
 from jaxmc.sampling.programs import chunk_length, executables, output_avals
 from jaxmc.sampling.settings import SampleSettings
 from jaxmc.sampling.start import start_failed
-
-
-CHUNK_SECONDS = 0.25  # aimed-at wall time of one call, so that slow models still show progress
 
 
 class SampleResult(NamedTuple):
@@ -36,22 +34,10 @@ class SampleResult(NamedTuple):
     interrupted: bool
 
 
-class _Pacer:
-    """How many steps the next call runs: few at first, then about CHUNK_SECONDS' worth, up to the chunk."""
-
-    def __init__(self, chunk: int):
-        self.chunk = chunk
-        self.n = min(chunk, 20)
-
-    def timed(self, n: int, seconds: float) -> None:
-        per_step = max(seconds, 1e-6) / max(n, 1)
-        self.n = int(np.clip(CHUNK_SECONDS / per_step, 1, self.chunk))
-
-
 def _drive(call, state, total: int, chunk: int, record, stopped=lambda: False, start: int = 0):
     """Run steps start .. total - 1 through `call(state, start, stop) -> (state, out)` in calls paced by a
-    `_Pacer`; `record(start, n, out, state)` gets each call's output on the host (leading step axis not cut)."""
-    pacer = _Pacer(chunk)
+    `Pacer`; `record(start, n, out, state)` gets each call's output on the host (leading step axis not cut)."""
+    pacer = Pacer(chunk)
     while start < total and not stopped():
         n = min(pacer.n, total - start)
         t0 = time.perf_counter()

@@ -1,5 +1,5 @@
-"""Ctrl-C during `pm.sample`: a SIGINT handler that only records the request, so that the driver stops
-between compiled calls and keeps what is done (a KeyboardInterrupt raised mid-call can be lost or tear state)."""
+"""Ctrl-C during `pm.sample` and the other compiled loops: a SIGINT handler that only records the request, so
+that the driver stops between compiled calls and keeps what is done (a KeyboardInterrupt mid-call can tear state)."""
 
 from __future__ import annotations
 
