@@ -16,9 +16,24 @@ from jaxmc.model import compile_fn, do, observe
 from jaxmc.model_graph import model_to_graphviz, model_to_mermaid, model_to_networkx
 from jaxmc.sampling import NUTS, SamplingError, compute_log_likelihood, sample
 from jaxmc.sampling import compute_deterministics, compute_log_prior
+from jaxmc import step_methods
+from jaxmc.step_methods import (BinaryGibbsMetropolis, BinaryMetropolis, CategoricalGibbsMetropolis,  # noqa: F401
+                                CauchyProposal, CompoundStep, DEMetropolisZ, HamiltonianMC, LaplaceProposal,
+                                Metropolis, MultivariateNormalProposal, NormalProposal, PoissonProposal, Slice,
+                                UniformProposal)
 from jaxmc.multitrace import predictions_to_inference_data, to_inference_data
 from jaxmc.constrained_prior import find_constrained_prior
+from jaxmc.tuning import find_hessian, find_MAP
+from jaxmc import smc
+from jaxmc.smc import sample_smc
+from jaxmc import variational
+from jaxmc.variational import (ADVI, ASVGD, SVGD, Empirical, FullRank, FullRankADVI, MeanField,  # noqa: F401
+                               adadelta, adagrad, adagrad_window, adam, adamax, callbacks, fit, momentum,
+                               nesterov_momentum, norm_constraint, rmsprop, sample_approx, sgd,
+                               total_norm_constraint)
+from jaxmc.model.minibatch import Minibatch
 from jaxmc import ode
+from jaxmc import gp
 from jaxmc.scan import scan
 from jaxmc.wrap import wrap_jax
 from jaxmc import pytensor_interop  # noqa: F401  (pt.* on jaxmc variables; imports no PyTensor)

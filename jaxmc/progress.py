@@ -34,15 +34,17 @@ class ProgressBar:
 
 
 class LoopProgress:
-    """A bar over the iterations of an optimisation, variational fit or SMC run, with a status text (loss,
-    ELBO, tempering stage) after it; a no-op when disabled."""
+    """A bar over the iterations of an optimisation, variational fit or SMC run (`count=False`: a fraction
+    such as SMC's beta, shown in percent), a status text (loss, ELBO, stage) after it; a no-op when disabled."""
 
-    def __init__(self, description: str, total: int, enabled: bool = True):
+    def __init__(self, description: str, total: int, enabled: bool = True, count: bool = True):
         self.bar = None
         if enabled and total > 0:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                                       TimeElapsedColumn)
 
-            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                MofNCompleteColumn() if count else TaskProgressColumn(),
                                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(), transient=False)
             self.task = self.bar.add_task(description, total=total, status="")
 
@@ -55,7 +57,7 @@ class LoopProgress:
         if self.bar is not None:
             self.bar.stop()
 
-    def update(self, done: int, status: str = "", total: int | None = None):
+    def update(self, done, status: str = "", total=None):
         if self.bar is not None:
             self.bar.update(self.task, completed=done, status=status,
                             **({} if total is None else {"total": total}))
@@ -100,9 +102,9 @@ class SamplingProgress:
         chains = self.settings.chains if chains is None else chains
         stop = start + n
         tune = self.settings.tune
-        div = np.asarray(stats["diverging"])[..., :n]
+        div = np.asarray(stats.get("diverging", np.zeros((1, n), bool)))[:, :n]  # (chain, step, ...)
         if stop > tune:
-            self.divergences += int(div[..., max(0, tune - start):].sum())
+            self.divergences += int(div[:, max(0, tune - start):].sum())
         self.done += n * chains
         if self._bar is None:
             return
@@ -112,9 +114,9 @@ class SamplingProgress:
             phase, count = "tune", f"{per_chain}/{tune}"
         else:
             phase, count = "draw", f"{per_chain - tune}/{self.settings.draws}"
-        step = float(np.mean(np.asarray(stats["step_size"])[..., n - 1]))
+        step = f"{float(np.mean(np.asarray(stats['step_size'])[:, n - 1])):.3g}" if "step_size" in stats else "-"
         self._bar.update(self._task, completed=self.done, phase=phase, count=count,
-                         rate=f"{self.done / elapsed:,.0f}", div=self.divergences, step=f"{step:.3g}")
+                         rate=f"{self.done / elapsed:,.0f}", div=self.divergences, step=step)
 
 
 def _tune_draw_bar(tune: int, draws: int):

@@ -38,13 +38,8 @@ class Missing(NamedTuple):
     why: str
 
 
-_VI = "variational inference is not in jaxmc yet (planned); use pm.sample() (NUTS)"
-_STEP = ("jaxmc chooses its steps itself: NUTS for continuous variables, Gibbs/Metropolis for discrete ones "
-         "(as PyMC's default assignment); call pm.sample() without step=, or pass step=pm.NUTS(...)")
-_SMC = "SMC is not in jaxmc yet (planned); use pm.sample() (NUTS)"
-_MAP = "optimisation (MAP) is not in jaxmc yet (planned); use pm.sample() and the posterior mean or mode"
-_GP = ("Gaussian processes (pymc.gp) are not in jaxmc yet (planned); write the covariance with pm.math and "
-       "use pm.MvNormal")
+_POPULATION = ("population samplers that move chains together (DEMetropolis) are not in jaxmc; use "
+               "pm.DEMetropolisZ, which keeps its history within each chain")
 _PYTENSOR = ("jaxmc models are JAX programs, not PyTensor graphs; use the model's own methods "
              "(model.compile_fn, model.compile_logp) or jax.jit/jax.grad on model.compiled().logp")
 
@@ -81,7 +76,7 @@ MODULES: dict[str, Alias | Facade | Missing] = {
     "pymc.sampling.deterministic": Alias("jaxmc.sampling.deterministic"),
     "pymc.sampling_jax": Missing("pymc.sampling_jax was renamed pymc.sampling.jax (PyMC 5); import that"),
     "pymc.sampling.parallel": Missing("jaxmc runs chains inside one JAX program; use pm.sample(chains=...)"),
-    "pymc.sampling.population": Missing(_STEP),
+    "pymc.sampling.population": Missing(_POPULATION),
     "pymc.ode": Alias("jaxmc.ode"),
     "pymc.pytensorf": Alias("jaxmc.pytensorf"),
     "pymc.testing": Alias("jaxmc.testing"),
@@ -96,11 +91,32 @@ MODULES: dict[str, Alias | Facade | Missing] = {
                                   source="jaxmc.multitrace"),
     "pymc.backends.base": Facade(("MultiTrace",), source="jaxmc.multitrace"),
     "pymc.func_utils": Alias("jaxmc.constrained_prior"),
-    "pymc.gp": Missing(_GP),
-    "pymc.variational": Missing(_VI),
-    "pymc.smc": Missing(_SMC),
-    "pymc.step_methods": Missing(_STEP),
-    "pymc.tuning": Missing(_MAP),
+    "pymc.gp": Alias("jaxmc.gp"),
+    **{f"pymc.gp.{m}": Alias(f"jaxmc.gp.{m}") for m in ("cov", "mean", "util", "hsgp_approx")},
+    "pymc.gp.gp": Facade(("Latent", "Marginal", "TP", "MarginalApprox", "MarginalSparse", "LatentKron",
+                          "MarginalKron"), source="jaxmc.gp"),
+    "pymc.variational": Alias("jaxmc.variational"),
+    **{f"pymc.variational.{m}": Alias(f"jaxmc.variational.{m}")
+       for m in ("approximations", "callbacks", "inference", "stein", "updates")},
+    "pymc.variational.opvi": Facade(("Approximation", "Inference"), source="jaxmc.variational"),
+    "pymc.smc": Alias("jaxmc.smc"),
+    "pymc.smc.kernels": Alias("jaxmc.smc.kernels"),
+    "pymc.smc.sampling": Alias("jaxmc.smc.sampling"),
+    "pymc.step_methods": Alias("jaxmc.step_methods"),
+    "pymc.step_methods.compound": Alias("jaxmc.step_methods.compound"),
+    "pymc.step_methods.slicer": Alias("jaxmc.step_methods.slice"),
+    "pymc.step_methods.metropolis": Facade(("Metropolis", "DEMetropolisZ", "BinaryMetropolis",
+                                            "BinaryGibbsMetropolis", "CategoricalGibbsMetropolis", "NormalProposal",
+                                            "UniformProposal", "CauchyProposal", "LaplaceProposal",
+                                            "PoissonProposal", "MultivariateNormalProposal"),
+                                           source="jaxmc.step_methods"),
+    "pymc.step_methods.arraystep": Facade(("BlockedStep",), source="jaxmc.step_methods"),
+    "pymc.step_methods.hmc": Facade(("NUTS", "HamiltonianMC"), package=True, source="jaxmc.step_methods.hmc"),
+    "pymc.step_methods.hmc.nuts": Facade(("NUTS",), source="jaxmc.step_methods.hmc"),
+    "pymc.step_methods.hmc.hmc": Facade(("HamiltonianMC",), source="jaxmc.step_methods.hmc"),
+    "pymc.tuning": Alias("jaxmc.tuning"),
+    "pymc.tuning.starting": Alias("jaxmc.tuning.starting"),
+    "pymc.tuning.scaling": Alias("jaxmc.tuning.scaling"),
     "pymc.dims": Missing("PyMC's dims (xtensor) API is not in jaxmc; use dims= on pm distributions"),
     "pymc.util": Missing("PyMC's internal helpers; jaxmc has no counterpart module"),
     "pymc.blocking": Missing("jaxmc lays out the free variables itself (model.compiled())"),
@@ -129,24 +145,18 @@ RELOCATED: dict[str, str] = {
                      "UniformProposal"), "pymc.step_methods"),
     **dict.fromkeys(("guess_scaling", "trace_cov"), "pymc.tuning"),
     "drop_warning_stat": "pymc.util",
-    **dict.fromkeys(("Approximation", "ImplicitGradient", "Inference", "KLqp", "Stein"), "pymc.variational"),
+    **dict.fromkeys(("Approximation", "ImplicitGradient", "Inference", "KLqp"), "pymc.variational"),
     **dict.fromkeys(("bool_types", "complex_types", "continuous_types", "discrete_types", "float_types",
                      "int_types", "isgenerator", "typefilter"), "pymc.vartypes"),
 }
 
 # PyMC 6 root names jaxmc does not implement (yet), with the closest alternative.
 NOT_IMPLEMENTED: dict[str, str] = {
-    **dict.fromkeys(("ADVI", "ASVGD", "SVGD", "FullRankADVI", "Empirical", "FullRank", "MeanField", "Group",
-                     "fit", "sample_approx", "adadelta", "adagrad", "adagrad_window", "adam", "adamax",
-                     "apply_momentum", "apply_nesterov_momentum", "momentum", "nesterov_momentum",
-                     "norm_constraint", "rmsprop", "sgd", "total_norm_constraint"), _VI),
-    **dict.fromkeys(("Metropolis", "BinaryMetropolis", "BinaryGibbsMetropolis", "CategoricalGibbsMetropolis",
-                     "DEMetropolis", "DEMetropolisZ", "HamiltonianMC", "Slice"), _STEP),
-    "sample_smc": _SMC,
-    "find_MAP": _MAP,
-    "find_hessian": _MAP,
+    **dict.fromkeys(("Group", "Stein", "apply_momentum", "apply_nesterov_momentum"),
+                    "PyTensor update-dictionary helpers and opvi groups have no counterpart in jaxmc's optax-based "
+                    "pm.fit; pass obj_optimizer=pm.momentum(...) / pm.nesterov_momentum(...) and one approximation"),
+    "DEMetropolis": _POPULATION,
     "init_nuts": "pm.sample() initialises and adapts NUTS itself (nutpie's scheme, or nuts={'adaptation': 'stan'})",
-    "Minibatch": "minibatches serve variational inference, which is not in jaxmc yet; use pm.Data and pm.sample()",
     "Point": "use a dict {name: value} (e.g. model.initial_point())",
     "BaseModel": "use pm.Model",
     "FrozenModel": "use pm.Model (jaxmc compiles with the data shapes of each call)",

@@ -41,7 +41,7 @@ for name in ("math", "distributions.transforms", "distributions.continuous", "mo
 assert exp is jaxmc.math.exp and log is jaxmc.transforms.log and pymc.stats is pm.stats
 assert pymc.sampling.forward.sample_posterior_predictive is pm.sample_posterior_predictive
 assert len({id(m) for m in list(sys.modules.values()) if getattr(m, "__name__", None) == "jaxmc.math"}) == 1
-for stmt in ("import pymc.gp", "from pymc import fit", "from pymc.step_methods import Metropolis"):
+for stmt in ("import pymc.dims", "from pymc import DEMetropolis", "from pymc.sampling.population import x"):
     try:
         exec(stmt)
     except ImportError as e:
@@ -70,10 +70,10 @@ def test_run_executes_a_pymc_script_with_jaxmc(tmp_path):
     assert out.returncode == 3, out.stderr
     assert "argv ['--flag', 'x']" in out.stdout
     assert "draws (1, 100)" in out.stdout
-    assert "ImportError: import pymc.gp | module pymc.gp is not implemented in jaxmc: Gaussian processes" \
+    assert "ImportError: import pymc.dims | module pymc.dims is not implemented in jaxmc: PyMC's dims" in out.stdout
+    assert "ImportError: from pymc import DEMetropolis | pm.DEMetropolis is not implemented in jaxmc: population" \
         in out.stdout
-    assert "ImportError: from pymc import fit | pm.fit is not implemented in jaxmc: variational" in out.stdout
-    assert "ImportError: from pymc.step_methods import Metropolis | module pymc.step_methods" in out.stdout
+    assert "ImportError: from pymc.sampling.population import x | module pymc.sampling.population" in out.stdout
 
 
 def test_run_a_script_that_fails_exits_nonzero(tmp_path):
@@ -97,9 +97,8 @@ def test_demo_command_is_the_demo(capsys):
 
 
 @pytest.mark.parametrize("name, words", [
-    ("fit", "use pm.sample() (NUTS)"), ("find_MAP", "not in jaxmc yet (planned)"),
-    ("sample_smc", "SMC is not in jaxmc yet"), ("Metropolis", "step=pm.NUTS"), ("gp", "Gaussian processes"),
-    ("CompoundStep", "pm.CompoundStep (pymc.step_methods.CompoundStep)"), ("Minibatch", "pm.Data"),
+    ("DEMetropolis", "use pm.DEMetropolisZ"), ("Group", "obj_optimizer=pm.momentum"),
+    ("apply_momentum", "pm.fit"), ("Stein", "one approximation"), ("logccdf", "pm.math.log1mexp"),
 ])
 def test_pymc_names_jaxmc_lacks_raise_not_implemented(name, words):
     with pytest.raises(NotImplementedError, match=r"is not implemented in jaxmc") as e:

@@ -42,8 +42,9 @@ class Simulator(UserDistribution):
     `fn(rng, *params, size)` is a NumPy function (run through `jax.pure_callback`). The log density is PyMC's
     ABC pseudo-likelihood distance(epsilon, sum_stat(value), sum_stat(simulated)), computed on the host with
     one simulation per evaluation, seeded from the value and the parameters (so it is a deterministic
-    function of them). It has no gradient: PyMC samples Simulators with `pm.sample_smc`, which jaxmc does
-    not provide; draws (prior / posterior predictive) work as usual.
+    function of them); a batch of evaluations (vmapped, as `pm.sample_smc` does over its particles) is one host
+    call. It has no gradient: sample Simulator models with `pm.sample_smc` (ABC), as in PyMC; draws (prior /
+    posterior predictive) work as usual.
     """
 
     def __new__(cls, name, *args, **kwargs):
@@ -99,10 +100,20 @@ class Simulator(UserDistribution):
         return np.asarray(out, dtype=config.floatX())
 
     def logp(self, value, *params):
+        core = [jnp.ndim(value)] + [jnp.ndim(p) for p in params]
         probe = self._host_logp(np.zeros(jnp.shape(value), self._dtype),
                                 *[np.zeros(jnp.shape(p), jnp.asarray(p).dtype) for p in params])
-        return jax.pure_callback(self._host_logp, jax.ShapeDtypeStruct(probe.shape, probe.dtype), value, *params,
-                                 vmap_method="sequential")
+
+        def host(value, *params):
+            """One host call for a whole batch (vmapped over SMC particles and chains): loops over it in NumPy."""
+            batch = np.shape(value)[:np.ndim(value) - core[0]]
+            out = np.empty(batch + probe.shape, probe.dtype)
+            for i in np.ndindex(batch):
+                out[i] = self._host_logp(value[i], *[p[i] for p in params])
+            return out
+
+        return jax.pure_callback(host, jax.ShapeDtypeStruct(probe.shape, probe.dtype), value, *params,
+                                 vmap_method="broadcast_all")
 
     def random(self, key, *params, size):
         size = tuple(size)

@@ -339,6 +339,18 @@ class TensorVariable(Node):
         )
 
 
+def _deferring(method):
+    """A binary operator that leaves operands opting out of numpy's protocol (`__array_ufunc__ = None`, e.g.
+    pm.gp covariance functions) to their reflected operator, as numpy arrays do: `eta**2 * cov`."""
+    def op(self, o):
+        return NotImplemented if getattr(type(o), "__array_ufunc__", 0) is None else method(self, o)
+    op.__name__ = method.__name__
+    return op
+
+
+for _op in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__"):
+    setattr(TensorVariable, _op, _deferring(getattr(TensorVariable, _op)))
+
 _UFUNC_ALIASES = {"absolute": jnp.abs, "conjugate": jnp.conj}
 _FUNC_OVERRIDES = {"dot": cpu_ops.dot, "matmul": cpu_ops.matmul}
 _UFUNC_REDUCE = {"add": jnp.sum, "multiply": jnp.prod, "maximum": jnp.max, "minimum": jnp.min,

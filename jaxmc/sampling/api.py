@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import convert
+from jaxmc import convert, step_methods
 from jaxmc.distributions.simulator import Simulator
 from jaxmc.model import modelcontext
 from jaxmc.multitrace import MultiTrace
@@ -20,8 +20,8 @@ from jaxmc.sampling.checks import warn_convergence
 from jaxmc.sampling.driver import run_chains
 from jaxmc.interrupt import defer_interrupts
 from jaxmc.sampling.log_likelihood import compute_log_likelihood
-from jaxmc.sampling.settings import (CHAIN_METHODS, DEFAULT_TUNE, NUTS, SampleSettings, SamplingError, count,
-                                     default_chain_method, init_jitter)
+from jaxmc.sampling.settings import (CHAIN_METHODS, DEFAULT_TUNE, INIT_PATHFINDER, NUTS, SampleSettings,
+                                     SamplingError, count, default_chain_method, init_jitter)
 from jaxmc.sampling.start import chain_keys, starting_points
 from jaxmc.seeds import check_seed
 
@@ -56,6 +56,8 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     `return_inferencedata=False` gives a MultiTrace (`jaxmc.multitrace`); `nuts_sampler="numpyro"` and the other
     external samplers run jaxmc's NUTS, with a warning (docs/sampling.md). Ctrl-C returns the draws made so
     far; `checkpoint=PATH` saves the run as it goes and `resume=True` continues it (docs/sampling.md).
+    `step=` takes PyMC's step methods (pm.Metropolis, pm.Slice, pm.CompoundStep, ...; docs/step_methods.md)
+    and `init="pathfinder"` starts from a Pathfinder fit.
     """
     defer_interrupts()  # a Ctrl-C from here on stops the run at once and returns what is done
     nuts_sampler_kwargs = dict(kwargs.pop("nuts_sampler_kwargs", None) or {})
@@ -88,13 +90,11 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     if unknown:
         raise TypeError(f"pm.sample(nuts=...) got unknown key(s) {sorted(unknown)}; accepted: "
                         "target_accept, max_treedepth, adaptation")
-    if isinstance(step, (list, tuple)):
-        step = step[0] if len(step) == 1 else step
-    if step is not None and not isinstance(step, NUTS):
-        raise TypeError(f"pm.sample(step=...): jaxmc supports pm.NUTS(...) steps, found {step!r}")
-    if step is not None:
-        target_accept, max_treedepth = step.target_accept, step.max_treedepth
-        nuts.setdefault("adaptation", step.adaptation)
+    provided = step_methods.flatten(step)  # the user's steps; the others are assigned as PyMC does
+    user_nuts = [s for s in provided if isinstance(s, NUTS)]
+    if len(user_nuts) == 1:  # its options are the run's NUTS settings (warnings, checkpoint)
+        target_accept, max_treedepth = user_nuts[0].target_accept, user_nuts[0].max_treedepth
+        nuts.setdefault("adaptation", user_nuts[0].adaptation)
     target_accept = nuts.get("target_accept", target_accept)
     max_treedepth = nuts.get("max_treedepth", max_treedepth)
     adaptation = nuts.get("adaptation", DEFAULTS.adaptation)
@@ -134,10 +134,18 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
 
     cm = model.compiled()
     _check_sampleable(model, cm)
+    if len(user_nuts) == 1:  # the run's NUTS settings (nuts={...} overrides the step's, as for one NUTS step)
+        provided = [NUTS(s.vars, settings.target_accept, settings.max_treedepth, adaptation) if s is user_nuts[0]
+                    else s for s in provided]
+    settings = settings._replace(steps=step_methods.assign(cm, provided, NUTS(
+        target_accept=settings.target_accept, max_treedepth=settings.max_treedepth, adaptation=adaptation)))
     data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
     keys = chain_keys(random_seed, chains)
     base, jitter = starting_points(model, cm, data, chains, initvals)
     jitter = jitter * jitter_scale
+    if init.lower() in INIT_PATHFINDER:
+        base, jitter = _pathfinder_start(model, cm, data, keys, initvals, base, jitter)
+        settings = settings._replace(seeded_mass=True)
 
     names = _output_names(model, var_names)
     keep_warmup = save_warmup or (not return_inferencedata and not discard_tuned_samples)
@@ -175,11 +183,25 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     return idata
 
 
+def _pathfinder_start(model, cm, data, keys, initvals, base, jitter):
+    """init="pathfinder": the chains' starting points and the initial inverse mass matrix (stacked under the
+    zero jitter, as the init program takes it) from a multi-path Pathfinder fit (jaxmc.variational)."""
+    if initvals is not None:
+        raise ValueError("pm.sample(init='pathfinder') chooses the starting points itself; drop initvals= or use "
+                         "init='jitter+adapt_diag'")
+    from jaxmc.variational.pathfinder import pathfinder_start
+
+    key = jax.random.fold_in(jnp.asarray(keys[0]), 0x70617468)  # a stream of the seed the chains do not use
+    points, inv_mass = pathfinder_start(model, cm, data, len(keys), key)
+    points = np.asarray(points, base.dtype).reshape(base.shape)
+    return points, np.stack([np.zeros_like(jitter), np.asarray(inv_mass, jitter.dtype).reshape(jitter.shape)])
+
+
 def _check_sampleable(model, cm):
     simulators = [rv.name for rv in model.basic_RVs if isinstance(rv.owner, Simulator)]
     if simulators:
-        raise SamplingError(f"{simulators} are pm.Simulator variables: they have no gradient, and jaxmc has no "
-                            "likelihood-free sampler (PyMC uses pm.sample_smc for them).")
+        raise SamplingError(f"{simulators} are pm.Simulator variables: they have no gradient, so NUTS cannot "
+                            "sample the model; use pm.sample_smc() (likelihood-free SMC-ABC), as in PyMC.")
     if cm.size == 0:
         raise SamplingError("The model has no free variables to sample; use pm.sample_prior_predictive")
 

@@ -10,11 +10,11 @@ from jaxmc.sampling.settings import SampleSettings
 
 
 def warn_convergence(model, posterior, stats, settings: SampleSettings):
-    n_div = int(np.asarray(stats["diverging"]).sum())
+    n_div = int(np.asarray(stats.get("diverging", False)).sum())  # steps other than NUTS and HMC report none
     if n_div:
         warnings.warn(f"There were {n_div} divergences after tuning. Increase `target_accept` or "
                       "reparameterize.", stacklevel=3)
-    n_max = int(np.asarray(stats["reached_max_treedepth"]).sum())
+    n_max = int(np.asarray(stats.get("reached_max_treedepth", False)).sum())
     if n_max:
         warnings.warn(f"{n_max} draws reached the maximum tree depth ({settings.max_treedepth}). "
                       "Increase `max_treedepth`, increase `target_accept` or reparameterize.", stacklevel=3)

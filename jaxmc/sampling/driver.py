@@ -132,7 +132,7 @@ def run_chains(cm, data, base, jitter, keys, settings: SampleSettings, names, pr
     saved = checkpoint.saved if checkpoint is not None else None
     if saved is not None:
         keys = saved.keys
-    output = Output(output_avals(cm, names, data, base.dtype), len(keys), settings.tune, settings.draws,
+    output = Output(output_avals(cm, settings, names, data, base.dtype), len(keys), settings.tune, settings.draws,
                     keep_warmup)
     with Interrupt() as stop:
         compiled = None if stop.is_set() else in_background(executables, cm, settings, names, chunk, vectorized,

@@ -1,5 +1,5 @@
-"""The compiled sampler programs: one chain's init and chunk functions (NUTS, and the compound step for
-discrete variables), jitted with jaxmc's XLA options and cached on the model."""
+"""The compiled sampler programs: one chain's init and chunk functions (the run's step methods, NUTS by
+default, composed in one loop), jitted with jaxmc's XLA options and cached on the model."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import config, cpu_ops, discrete_steps, xla
-from jaxmc.nuts import STAT_NAMES, build_chain
-from jaxmc.nuts import init as nuts_init
+from jaxmc import config, cpu_ops, step_methods, xla
 from jaxmc.nuts import rng
 from jaxmc.sampling.settings import SampleSettings
 from jaxmc.sampling.start import find_start
@@ -34,65 +32,63 @@ def chunk_length(model, names) -> int:
 def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
     """jit-compiled (init, run_chunk), vmapped over chains when `vectorized`; cached on the model so that
     sampling again (new data of the same shapes, another seed) reuses the compiled program."""
-    key = (cm.jacobian, settings.tune, settings.nuts_options, tuple(names), chunk, vectorized)
-    return cm.model.program("sample", key, lambda: _make_programs(cm, settings, names, chunk, vectorized))
+    steps = run_steps(cm, settings)
+    key = (cm.jacobian, settings.tune, settings.draws if _keeps_history(steps) else None, settings.nuts_options,
+           tuple(a.key for a in steps), settings.seeded_mass, tuple(names), chunk, vectorized)
+    return cm.model.program("sample", key, lambda: _make_programs(cm, settings, steps, names, chunk, vectorized))
 
 
-def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
-    """The single-chain init and chunk functions: NUTS on the continuous coordinates and, when the model
-    has discrete free variables, a compound step that updates them after each NUTS transition."""
-    block = discrete_steps.block_for(cm)
-    disc = jnp.asarray(np.sort(block.index)) if block is not None else jnp.zeros(0, jnp.int32)
-    cont_np = np.setdiff1d(np.arange(cm.size), np.asarray(disc))
-    cont = jnp.asarray(cont_np)
-    has_nuts = cont_np.size > 0
+def run_steps(cm, settings: SampleSettings) -> tuple:
+    """The run's steps: those the settings carry, else PyMC's default assignment (NUTS with the settings'
+    options for the continuous variables, the Gibbs and Metropolis steps for the discrete ones)."""
+    if settings.steps:
+        return settings.steps
+    default = step_methods.NUTS(target_accept=settings.target_accept, max_treedepth=settings.max_treedepth,
+                                adaptation=settings.adaptation)
+    return step_methods.assign(cm, [], default)
 
-    pieces = _interleave(cm.size, np.asarray(disc))
+
+def _keeps_history(steps) -> bool:
+    return any(isinstance(a.step, step_methods.DEMetropolisZ) for a in steps)
+
+
+def _kernels(cm, settings: SampleSettings, steps):
+    loop = cpu_ops.loop_kernels_active()
+    return [a.step.kernel(cm, step_methods.Setup(np.asarray(a.index, int), cm.size, settings.tune, settings.draws,
+                                                 len(steps) > 1, loop)) for a in steps]
+
+
+def _make_programs(cm, settings: SampleSettings, steps, names, chunk: int, vectorized: bool):
+    """The single-chain init and chunk functions: the run's steps applied one after the other at each draw,
+    each a pure kernel over its coordinates of the flat point (jaxmc.step_methods)."""
     # a nested jit: every call site below (starting point, leapfrog, step-size search) reuses one trace of
     # the model's density (and of its gradient) instead of tracing it again; XLA inlines it (radon: 0.1 s
     # less to lower). A fresh one per program, not cm._logp: cpu_ops reads plain() when it is traced.
     logp = jax.jit(cm.logp)
-
-    def assemble(xc, xd):
-        """The flat point from its continuous and discrete parts, by static slices (a scatter would
-        compile to an element-by-element loop on CPU and sit inside every leapfrog step)."""
-        if block is None:
-            return xc
-        parts = [(xc if from_cont else xd)[a:b] for from_cont, a, b in pieces]
-        return jnp.concatenate([p.astype(xc.dtype if has_nuts else xd.dtype) for p in parts])
-
-    # one chain for the program, given the density at each call; the U-turn checks loop over their slots
-    # where XLA:CPU compiles the sampler's loops into single kernels
-    init_fn, step_fn = build_chain(settings.tune, settings.nuts_options, slot_loop=cpu_ops.loop_kernels_active())
-
-    def density(data, xd):
-        """The log density of the continuous coordinates, for the discrete values `xd`."""
-        return lambda xc: logp(assemble(xc, xd), data)
+    kernels = _kernels(cm, settings, steps)
 
     def init_one(key, base, jitter, data):
+        inv_mass = None
+        if settings.seeded_mass:  # (jitter, initial inverse mass), for the NUTS and HMC steps' warm-up
+            jitter, inv_mass = jitter[0], jitter[1]
         k_start, key = jax.random.split(key)
         x, ok = find_start(logp, k_start, base, jitter, data)
-        xd = x[disc]
-        chain = init_fn(density(data, xd), key, x if block is None else x[cont]) if has_nuts else None
-        dstate = discrete_steps.init(block, x.dtype) if block is not None else None
-        return (chain, xd, dstate), x, ok
+        states = tuple(k.init(key, x, lambda v: logp(v, data)) for k in kernels)
+        if inv_mass is not None:
+            states = tuple(st._replace(inv_mass=inv_mass[np.asarray(a.index)].astype(x.dtype))
+                           if hasattr(st, "inv_mass") else st for st, a in zip(states, steps))
+        return (x, states), x, ok
 
     def step(state, xs, data):
-        chain, xd, dstate = state
+        x, states = state
         key, i = xs
-        k_nuts, k_disc = (key, None) if block is None else jax.random.split(key)
-        if has_nuts:
-            chain, (xc, stats) = step_fn(density(data, xd), chain, (k_nuts, i))
-        else:
-            xc, stats = jnp.zeros(0, xd.dtype), _empty_stats(xd.dtype)
-        if block is not None:
-            x, dstate = discrete_steps.step(k_disc, assemble(xc, xd), lambda v: cm.logp(v, data), block,
-                                            dstate, i < settings.tune)
-            xd = x[disc]
-            if has_nuts:  # the cached density and gradient refer to the old discrete values
-                chain = chain._replace(hmc=nuts_init(xc, density(data, xd)))
-                stats = dict(stats, lp=chain.hmc.logdensity)
-        return (chain, xd, dstate), (assemble(xc, xd), stats)
+        keys = [key] if len(kernels) == 1 else list(jax.random.split(key, len(kernels)))
+        new_states, stats = [], []
+        for kernel, k, st in zip(kernels, keys, states):
+            x, st, s = kernel.step(k, st, x, lambda v: logp(v, data), i)
+            new_states.append(st)
+            stats.append(s)
+        return (x, tuple(new_states)), (x, step_methods.merge_stats(stats))
 
     def chunk_one(state, key, start, stop, data):
         """Steps start .. stop - 1 (at most `chunk`); step i's randomness is sub-stream i of the chain's
@@ -104,10 +100,10 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
             values = cm.expand(pos, data)
             return st2, ({n: values[n] for n in names}, stats)
 
-        dtype = state[0].hmc.position.dtype if has_nuts else state[1].dtype
+        dtype = state[0].dtype
         point = jnp.zeros(cm.size, dtype)
         values = jax.eval_shape(lambda x: {n: cm.expand(x, data)[n] for n in names}, point)
-        shapes = (values, _empty_stats(dtype))  # one step's output, without tracing a step twice
+        shapes = (values, _empty_stats(kernels, dtype))  # one step's output, without tracing a step twice
         buffers = jax.tree_util.tree_map(lambda a: jnp.zeros((chunk, *jnp.shape(a)), a.dtype), shapes)
 
         def body(carry):  # a while loop that stops at `stop`, writing each step's output in place
@@ -130,36 +126,20 @@ def _make_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: 
     return init, run
 
 
-def output_avals(cm, names, data, dtype):
+def _empty_stats(kernels, dtype):
+    return step_methods.merge_stats([k.empty_stats(dtype) for k in kernels])
+
+
+def output_avals(cm, settings, names, data, dtype):
     """One step's output of the chunk program, (values by name, stats), as shapes and dtypes."""
     point = jax.ShapeDtypeStruct((cm.size,), dtype)
     values = jax.eval_shape(lambda x: {n: cm.expand(x, data)[n] for n in names}, point)
     values = {n: values[n] for n in names}  # in the model's order (eval_shape sorts the keys)
-    stats = jax.eval_shape(lambda: _empty_stats(dtype))
-    return values, {n: stats[n] for n in STAT_NAMES}
-
-
-def _interleave(size: int, disc: np.ndarray) -> list[tuple[bool, int, int]]:
-    """Runs of the flat layout as (from the continuous part?, start, stop) in that part's coordinates."""
-    is_disc = np.zeros(size, bool)
-    is_disc[disc] = True
-    runs, i, pos = [], 0, [0, 0]
-    while i < size:
-        j = i
-        while j < size and is_disc[j] == is_disc[i]:
-            j += 1
-        k = int(is_disc[i])
-        runs.append((not is_disc[i], pos[k], pos[k] + j - i))
-        pos[k] += j - i
-        i = j
-    return runs
-
-
-def _empty_stats(dtype):
-    z = jnp.zeros((), dtype)
-    return {"lp": z, "acceptance_rate": z + 1, "step_size": z, "step_size_bar": z, "tree_depth": jnp.int32(0),
-            "n_steps": jnp.int32(0), "diverging": jnp.bool_(False), "energy": z, "max_energy_error": z,
-            "reached_max_treedepth": jnp.bool_(False)}
+    steps = run_steps(cm, settings)
+    kernels = _kernels(cm, settings, steps)
+    stats = jax.eval_shape(lambda: _empty_stats(kernels, dtype))
+    order = list(dict.fromkeys(n for k in kernels for n in k.empty_stats(dtype)))  # eval_shape sorts them
+    return values, {n: stats[n] for n in order}
 
 
 def executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data):

@@ -1,5 +1,4 @@
-"""What a `pm.sample` run is asked for: its settings record, the `pm.NUTS` step, the chain methods and the
-sampling error."""
+"""What a `pm.sample` run is asked for: its settings record, the chain methods and the sampling error."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ import jax
 import numpy as np
 
 from jaxmc.nuts import DEFAULTS, NUTSOptions
+from jaxmc.step_methods import NUTS  # noqa: F401  (pm.NUTS, here for jaxmc.sampling's users)
 
 
 CHAIN_METHODS = ("vectorized", "parallel", "sequential")
@@ -17,25 +17,6 @@ CHAIN_METHODS = ("vectorized", "parallel", "sequential")
 
 class SamplingError(RuntimeError):
     """Sampling could not start or run (e.g. no finite initial point)."""
-
-
-class NUTS:
-    """The No-U-Turn Sampler's settings, for `pm.sample(step=pm.NUTS(...))` as in PyMC."""
-
-    def __init__(self, vars=None, target_accept: float = DEFAULTS.target_accept,
-                 max_treedepth: int = DEFAULTS.max_treedepth, adaptation: str = DEFAULTS.adaptation, model=None,
-                 **kwargs):
-        unknown = set(kwargs) - {"step_scale", "early_max_treedepth", "adapt_step_size", "scaling",
-                                 "is_cov", "potential"}
-        if unknown:
-            raise TypeError(f"pm.NUTS got unknown keyword argument(s) {sorted(unknown)}; accepted: "
-                            "vars, target_accept, max_treedepth, adaptation, model")
-        if vars is not None:
-            raise TypeError("pm.NUTS(vars=...): jaxmc samples all continuous variables with one NUTS "
-                            "step; leave vars unset")
-        self.target_accept = target_accept
-        self.max_treedepth = max_treedepth
-        self.adaptation = adaptation
 
 
 class SampleSettings(NamedTuple):
@@ -47,6 +28,8 @@ class SampleSettings(NamedTuple):
     adaptation: str
     chain_method: str
     cores: int
+    steps: tuple = ()  # the run's step methods (jaxmc.step_methods.assign); () = NUTS and PyMC's defaults
+    seeded_mass: bool = False  # the init program gets (jitter, initial inverse mass) stacked (init="pathfinder")
 
     @property
     def nuts_options(self) -> NUTSOptions:
@@ -62,6 +45,9 @@ DEFAULT_TUNE = 1000
 #: PyMC's `init` values: how jaxmc starts its chains for each ("jitter": the support point plus uniform(-1, 1)
 #: noise on the unconstrained scale, else the support point itself; the mass matrix is always diagonal)
 INIT_JITTER = {"auto": 1.0, "jitter+adapt_diag": 1.0, "jitter+adapt_diag_grad": 1.0, "adapt_diag": 0.0}
+#: jaxmc's Pathfinder initialisation: chains start at importance-resampled Pathfinder draws and the
+#: variance of those draws seeds the NUTS mass-matrix adaptation
+INIT_PATHFINDER = ("pathfinder", "pathfinder+adapt_diag")
 #: PyMC's other `init` values, refused with what to do instead
 INIT_REFUSED = {
     "adapt_full": "jaxmc adapts a diagonal mass matrix only",
@@ -81,7 +67,9 @@ def init_jitter(init) -> float:
     key = init.lower()
     if key in INIT_JITTER:
         return INIT_JITTER[key]
-    accepted = sorted(INIT_JITTER)
+    if key in INIT_PATHFINDER:
+        return 0.0
+    accepted = sorted(INIT_JITTER) + list(INIT_PATHFINDER)
     if key in INIT_REFUSED:
         raise ValueError(f"pm.sample(init={init!r}): {INIT_REFUSED[key]}. Accepted: {accepted} ('adapt_diag' starts "
                          "at the support point without jitter); to start elsewhere pass initvals={name: value}")
