@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import config, cpu_ops
+from jaxmc import config, cpu_ops, xla
 from jaxmc.graph import TensorVariable, evaluate
 
 
@@ -31,6 +31,8 @@ class CompiledModel:
     """The flat layout of a model's value variables and the pure functions over it."""
 
     def __init__(self, model, jacobian: bool = True):
+        if jax.default_backend() == "cpu":
+            xla.limit_lapack_threads()  # before any LAPACK call of the model's programs (docs/xla.md)
         self.model = model
         self.jacobian = jacobian
         self.rvs = list(model.basic_RVs)

@@ -115,3 +115,20 @@ def test_cached_program_of_a_model_with_other_names_is_not_reused():
 
     a, b = fit("y_one"), fit("y_two")
     np.testing.assert_array_equal(a["posterior"]["mu"].values, b["posterior"]["mu"].values)
+
+
+def test_scipy_blas_runs_one_thread_once_a_model_compiles():
+    """jaxlib's CPU LAPACK calls run on SciPy's BLAS; its threads on top of XLA's oversubscribe the cores, so
+    jaxmc limits that library (and not numpy's) to one thread when it compiles a model."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if jax.default_backend() != "cpu":
+        pytest.skip("the limit applies on CPU")
+    with pm.Model() as model:
+        pm.MvNormal("x", mu=np.zeros(3), cov=np.eye(3))
+    model.compiled()
+    scipy_libs = [lib for lib in threadpoolctl.ThreadpoolController().lib_controllers
+                  if lib.user_api == "blas" and "scipy" in lib.filepath and "numpy" not in lib.filepath]
+    if not scipy_libs:
+        pytest.skip("SciPy's BLAS is not a library threadpoolctl knows here")
+    assert all(lib.num_threads == 1 for lib in scipy_libs)
+    assert xla.limit_lapack_threads() == 1

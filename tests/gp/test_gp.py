@@ -183,6 +183,30 @@ def test_conditional_through_sample_posterior_predictive():
     assert np.all(np.abs(z) < 4.5), z
 
 
+# ------------------------------------------------------------------------------------------------- util
+def test_util_stabilize_kmeans_and_plot():
+    from jaxmc.gp import util
+
+    np.testing.assert_allclose(util.stabilize(np.eye(3), 0.5).eval(), 1.5 * np.eye(3))
+    rng = np.random.default_rng(0)
+    pts = np.concatenate([rng.normal(0, 0.1, (30, 2)), rng.normal(5, 0.1, (30, 2))])
+    np.random.seed(0)  # scipy's kmeans draws its start from numpy's global generator
+    xu = util.kmeans_inducing_points(2, pts)
+    assert xu.shape == (2, 2)
+    np.testing.assert_allclose(np.sort(xu[:, 0]), [0.0, 5.0], atol=0.1)
+    with pytest.raises(ValueError, match="n_inducing"):
+        util.kmeans_inducing_points(100, pts)
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    samples = rng.normal(size=(50, 20))
+    assert util.plot_gp_dist(ax, samples, np.linspace(0, 1, 20)) is ax
+    assert len(ax.collections) == 40  # one band per percentile
+    plt.close(fig)
+
+
 # ------------------------------------------------------------------------------------------------- bad input
 def test_bad_input_messages():
     gp = pm.gp.Marginal(cov_func=pm.gp.cov.ExpQuad(1, ls=1.0))
@@ -207,22 +231,35 @@ def test_bad_input_messages():
 
 # ------------------------------------------------------------------------------------------------- posteriors
 def _sample(lib, model, seed, **kw):
+    import contextlib
     import warnings
 
-    with model, warnings.catch_warnings():
+    fast_run = contextlib.nullcontext()
+    if lib is not pm:  # PyMC samples with its compiled C code (tests/gp/conftest.py sets FAST_COMPILE)
+        import pytensor
+
+        fast_run = pytensor.config.change_flags(mode="FAST_RUN")
+    with model, warnings.catch_warnings(), fast_run:
         warnings.simplefilter("ignore")
         return lib.sample(1000, tune=1000, chains=4, random_seed=seed, progressbar=False, **kw)
 
 
 def _z_scores(a, b, names):
-    """(mean_a - mean_b) / sqrt(mcse_a^2 + mcse_b^2) of each scalar of each variable."""
+    """(mean_a - mean_b) / sqrt(mcse_a^2 + mcse_b^2) of each scalar of each variable (ArviZ 0.x and 1.x)."""
     import arviz as az
+
+    def stats(idata, name):
+        x = np.asarray(idata.posterior[name].values)
+        x = x.reshape(x.shape[0], x.shape[1], -1)
+        cols = [x[:, :, k] for k in range(x.shape[2])]
+        mean = np.array([c.mean() for c in cols])
+        mcse = np.array([c.std(ddof=1) / np.sqrt(float(az.ess(c, method="mean"))) for c in cols])
+        return mean, mcse
 
     out = {}
     for name in names:
-        ma, mb = (az.mcse(i.posterior[[name]], method="mean")[name].values for i in (a, b))
-        ea, eb = (i.posterior[name].mean(("chain", "draw")).values for i in (a, b))
-        out[name] = np.atleast_1d((ea - eb) / np.sqrt(ma**2 + mb**2))
+        (ea, ma), (eb, mb) = stats(a, name), stats(b, name)
+        out[name] = (ea - eb) / np.sqrt(ma**2 + mb**2)
     return out
 
 
