@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
 
-from jaxmc import cpu_ops
+from jaxmc import cpu_ops, kronecker
 from jaxmc.graph import TensorVariable, apply
 from jaxmc.graph import rewrites
 from jaxmc.distributions.dist_math import betaln
@@ -95,6 +95,9 @@ _TABLE = {
     "det": jnp.linalg.det, "logdet": _logdet, "matrix_inverse": jnp.linalg.inv, "inv": jnp.linalg.inv,
     "cholesky": jnp.linalg.cholesky, "solve": jnp.linalg.solve, "kron": jnp.kron,
     "matrix_dot": lambda *ms: jnp.linalg.multi_dot(ms),
+    # Kronecker structure (PyMC's pm.math.cartesian, kron_dot, kron_solve_lower / _upper, kron_diag)
+    "cartesian": kronecker.cartesian, "kron_dot": kronecker.kron_dot, "kron_solve_lower": kronecker.kron_solve_lower,
+    "kron_solve_upper": kronecker.kron_solve_upper, "kron_diag": kronecker.kron_diag,
 }
 
 for _name, _fn in _TABLE.items():

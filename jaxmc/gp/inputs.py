@@ -1,13 +1,8 @@
-"""Inputs of the approximate GPs (sparse, Kronecker, HSGP): 2-D input checks, values at build time, Cartesian
-grids and Kronecker-structured products and solves."""
+"""Inputs of the approximate GPs (sparse, Kronecker, HSGP): 2-D input checks and values at build time."""
 
 from __future__ import annotations
 
-from functools import reduce
-
-import jax.numpy as jnp
 import numpy as np
-from jax.scipy.linalg import solve_triangular
 
 from jaxmc.graph import as_node_or_array, is_node
 
@@ -27,46 +22,3 @@ def input_matrix(X, arg: str, where: str):
 def input_value(X) -> np.ndarray:
     """The value of X now (a node is evaluated with the current data): for quantities fixed at build time."""
     return np.asarray(X.eval()) if is_node(X) else np.asarray(X)
-
-
-def cartesian(*arrays):
-    """Rows of the Cartesian product of 2-D arrays (earlier arrays vary slowest), as pymc.math.cartesian."""
-    sizes = [a.shape[0] for a in arrays]
-    grids = jnp.meshgrid(*[jnp.arange(s) for s in sizes], indexing="ij")
-    return jnp.concatenate([a[g.reshape(-1)] for a, g in zip(arrays, grids)], axis=-1)
-
-
-def kron_dot(mats, m):
-    """kron(*mats) @ m without forming the Kronecker product (m: vector or matrix)."""
-    vec = m.ndim == 1
-    M = m[:, None] if vec else m
-    ns = [A.shape[-1] for A in mats]
-    T = M.reshape(*ns, M.shape[-1])
-    for d, A in enumerate(mats):
-        Td = jnp.moveaxis(T, d, 0)
-        shape = Td.shape
-        Td = (A @ Td.reshape(shape[0], -1)).reshape((A.shape[0],) + shape[1:])
-        T = jnp.moveaxis(Td, 0, d)
-    out = T.reshape(-1, M.shape[-1])
-    return out[:, 0] if vec else out
-
-
-def triangular_inverse(T, lower=True):
-    """T^-1 of a triangular matrix: applied by matrix products, which XLA:CPU runs much faster than a
-    triangular solve with many right-hand sides."""
-    return solve_triangular(T, jnp.eye(T.shape[-1], dtype=T.dtype), lower=lower)
-
-
-def kron_solve_lower(chols, m):
-    """kron(*chols)^-1 @ m for lower-triangular factors."""
-    return kron_dot([triangular_inverse(L, lower=True) for L in chols], m)
-
-
-def kron_solve_upper(chols, m):
-    """kron(*chols)^-1 @ m for upper-triangular factors."""
-    return kron_dot([triangular_inverse(U, lower=False) for U in chols], m)
-
-
-def kron_diag(*diags):
-    """The diagonal of kron(diag(d1), diag(d2), ...)."""
-    return reduce(lambda a, b: (a[:, None] * b[None, :]).reshape(-1), diags)

@@ -9,8 +9,8 @@ import numpy as np
 from jaxmc.distributions import KroneckerNormal, MvNormal, Normal
 from jaxmc.graph import apply
 from jaxmc.gp.gp import point_values
-from jaxmc.gp.inputs import cartesian, input_matrix, kron_diag, kron_dot, kron_solve_lower, \
-    kron_solve_upper
+from jaxmc.gp.inputs import input_matrix
+from jaxmc.kronecker import cartesian, kron_diag, kron_dot, kron_solve_lower, kron_solve_upper
 from jaxmc.gp.kernel import Constant, Kron
 from jaxmc.gp.mean import Zero
 from jaxmc.gp.util import JITTER_DEFAULT

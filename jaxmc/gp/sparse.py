@@ -12,7 +12,8 @@ import numpy as np
 from jaxmc.distributions import MvNormal
 from jaxmc.graph import apply, is_node
 from jaxmc.gp.gp import point_values
-from jaxmc.gp.inputs import input_matrix, triangular_inverse
+from jaxmc.gp.inputs import input_matrix
+from jaxmc.kronecker import triangular_inverse
 from jaxmc.gp.kernel import BaseCovariance, Constant
 from jaxmc.gp.mean import Zero
 from jaxmc.gp.util import JITTER_DEFAULT

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxmc as pm
-from jaxmc.gp.inputs import cartesian, kron_dot, kron_solve_lower, kron_solve_upper
+from jaxmc.kronecker import cartesian, kron_dot, kron_solve_lower, kron_solve_upper
 from tests.helpers import pymc_parity
 
 RNG = np.random.default_rng(5)
