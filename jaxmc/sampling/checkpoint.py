@@ -152,6 +152,6 @@ def fingerprint(model, cm, data, settings, names, keys, base, keep_warmup: bool,
           "adaptation": settings.adaptation, "chain_method": settings.chain_method,
           "var_names": list(names), "discard_tuned_samples": not keep_warmup,
           "random_seed": "seed " + _digest(keys) if seeded else "None", "initvals": _digest(base),
-          "steps": repr([a.key() for a in settings.steps]), "seeded_mass": settings.seeded_mass}
+          "steps": repr([a.key for a in settings.steps]), "seeded_mass": settings.seeded_mass}
     fp.update({f"data {k!r}": _digest(v) for k, v in data.items()})
     return json.loads(json.dumps(fp))
