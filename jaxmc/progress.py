@@ -33,7 +33,7 @@ class ProgressBar:
             self.bar.update(self.task, completed=done)
 
 
-class LoopProgress:
+class LoopProgress(ProgressBar):
     """A bar over the iterations of an optimisation, variational fit or SMC run (`count=False`: a fraction
     such as SMC's beta, shown in percent), a status text (loss, ELBO, stage) after it; a no-op when disabled."""
 
@@ -47,15 +47,6 @@ class LoopProgress:
                                 MofNCompleteColumn() if count else TaskProgressColumn(),
                                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(), transient=False)
             self.task = self.bar.add_task(description, total=total, status="")
-
-    def __enter__(self):
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
 
     def update(self, done, status: str = "", total=None):
         if self.bar is not None:
