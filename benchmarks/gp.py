@@ -12,12 +12,12 @@ scalars. Prints a markdown table.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from benchmarks.harness import report, run_in_fresh_process
 
 LIBS = ("jaxmc", "pymc", "nutpie", "numpyro")
 MODULE = "benchmarks.gp"
@@ -91,20 +91,28 @@ def main(argv=None):
     parser.add_argument("--one", nargs=2, metavar=("LIB", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print("RESULT " + json.dumps(one(*args.one, args.draws, args.tune, args.chains)))
+        report(one(*args.one, args.draws, args.tune, args.chains))
         return
+    rows = run_all(MODULE, args)
+    print_table(rows, args, "min bulk ESS over all free variables")
+
+
+def run_all(module: str, args, timeout: float | None = None) -> list:
+    """(model, library, result) for every model and library of `args`, each run in a fresh process."""
     rows = []
     for model in args.models.split(","):
         for lib in args.libs.split(","):
-            cmd = [sys.executable, "-m", MODULE, "--one", lib, model, "--draws", str(args.draws), "--tune",
-                   str(args.tune), "--chains", str(args.chains)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-            res = json.loads(line[-1][7:]) if line else {"error": (proc.stderr.strip() or "no output")[-200:]}
+            res = run_in_fresh_process(module, ["--one", lib, model, "--draws", args.draws, "--tune", args.tune,
+                                                "--chains", args.chains], timeout=timeout)
             rows.append((model, lib, res))
             print(f"{model} {lib}: {res}", file=sys.stderr, flush=True)
+    return rows
+
+
+def print_table(rows: list, args, ess_of: str) -> None:
+    """The markdown table of `run_all`'s rows: wall time, minimum ESS, ESS/s and its ratio to the best peer."""
     print(f"\n{args.chains} chains x ({args.tune} tune + {args.draws} draws); wall time of the first pm.sample "
-          "(compilation included); min bulk ESS over all free variables\n")
+          f"(compilation included); {ess_of}\n")
     print("| model | library | wall s | min ESS | ESS/s | divergences | ESS/s vs PyMC's best |")
     print("|---|---|---|---|---|---|---|")
     for model in args.models.split(","):

@@ -12,12 +12,12 @@ included; imports and model building excluded). ESS: ArviZ bulk ESS, the minimum
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
 
 import numpy as np
+
+from benchmarks.gp import print_table, run_all
+from benchmarks.harness import report
 
 LIBS = ("jaxmc", "pymc", "nutpie", "numpyro")
 MODULE = "benchmarks.gp_approx"
@@ -70,11 +70,6 @@ def one(lib: str, model: str, draws: int, tune: int, chains: int) -> dict:
             "means": {v: float(idata.posterior[v].mean()) for v in HYPER}}
 
 
-def _last_error(stderr: str) -> str:
-    lines = [x for x in stderr.strip().splitlines() if x.strip() and "warn" not in x.lower()]
-    return lines[-1][-200:] if lines else "no output"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--libs", default=",".join(LIBS))
@@ -86,38 +81,10 @@ def main(argv=None):
     parser.add_argument("--one", nargs=2, metavar=("LIB", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print("RESULT " + json.dumps(one(*args.one, args.draws, args.tune, args.chains)))
+        report(one(*args.one, args.draws, args.tune, args.chains))
         return
-    rows = []
-    for model in args.models.split(","):
-        for lib in args.libs.split(","):
-            cmd = [sys.executable, "-m", MODULE, "--one", lib, model, "--draws", str(args.draws), "--tune",
-                   str(args.tune), "--chains", str(args.chains)]
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
-            except subprocess.TimeoutExpired:
-                res = {"error": f"not finished in {args.timeout:.0f} s"}
-            else:
-                line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-                res = json.loads(line[-1][7:]) if line else {"error": _last_error(proc.stderr)}
-            rows.append((model, lib, res))
-            print(f"{model} {lib}: {res}", file=sys.stderr, flush=True)
-    print(f"\n{args.chains} chains x ({args.tune} tune + {args.draws} draws); wall time of the first pm.sample "
-          "(compilation included); min bulk ESS over ls, eta, sigma\n")
-    print("| model | library | wall s | min ESS | ESS/s | divergences | ESS/s vs PyMC's best |")
-    print("|---|---|---|---|---|---|---|")
-    for model in args.models.split(","):
-        peers = [r.get("ess_per_s", 0) for mm, lib, r in rows if mm == model and lib != "jaxmc"]
-        best = max(peers) if peers else 0
-        for mm, lib, res in rows:
-            if mm != model:
-                continue
-            if "error" in res:
-                print(f"| {model} | {lib} | error: {res['error'].splitlines()[-1][:80]} | | | | |")
-                continue
-            ratio = f"{res['ess_per_s'] / best:.1f}x" if best else ""
-            print(f"| {model} | {lib} | {res['wall_s']:.1f} | {res['min_ess']:.0f} | {res['ess_per_s']:.1f} | "
-                  f"{res['divergences']} | {ratio} |")
+    rows = run_all(MODULE, args, timeout=args.timeout)
+    print_table(rows, args, "min bulk ESS over ls, eta, sigma")
 
 
 if __name__ == "__main__":

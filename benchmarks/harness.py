@@ -85,6 +85,27 @@ def run_worker(spec: dict, timeout: float = 600.0, module: str = "benchmarks.run
             return res
     return {"spec": spec, "error": f"exit {proc.returncode}: {proc.stderr[-3000:]}"}
 
+def report(result: dict) -> None:
+    """Print a worker's result for `run_in_fresh_process` (the last MARK line of stdout is read)."""
+    print(MARK + json.dumps(result), flush=True)
+
+
+def run_in_fresh_process(module: str, args, timeout: float | None = None, python: str | None = None,
+                         env: dict | None = None) -> dict:
+    """`python -m module *args` in a fresh process: the dict it `report`ed, else {"error": the last line of its
+    stderr that is not a warning (or why it stopped)}."""
+    cmd = [python or sys.executable, "-m", module, *map(str, args)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"not finished in {timeout:.0f} s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            return json.loads(line[len(MARK):])
+    lines = [x for x in proc.stderr.strip().splitlines() if x.strip() and "warn" not in x.lower()]
+    return {"error": lines[-1][-200:] if lines else f"exit {proc.returncode}, no output"}
+
+
 def log(msg: str):
     print(f"[{datetime.datetime.now():%H:%M:%S} load {os.getloadavg()[0]:.1f}] {msg}", file=sys.stderr,
           flush=True)

@@ -19,13 +19,12 @@ the range of sd / reference sd (the pack README's checks 4 and 3; an exact sampl
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
+
+from benchmarks.harness import report, run_in_fresh_process
 
 LIBS = ("jaxmc", "pymc_extras", "blackjax")
 LABELS = {"jaxmc": "jaxmc `fit_pathfinder` (4 paths, PSIS)",
@@ -135,17 +134,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.one:
         lib, posterior, seed = args.one
-        print("RESULT " + json.dumps(one(lib, posterior, int(seed))))
+        report(one(lib, posterior, int(seed)))
         return
     rows = []
     for posterior in POSTERIORS:
         for lib in LIBS:
             results = []
             for r in range(args.repeats):
-                proc = subprocess.run([sys.executable, "-m", MODULE, "--one", lib, posterior, str(args.seed + r)],
-                                      capture_output=True, text=True)
-                line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-                results.append(json.loads(line[-1][7:]) if line else {"error": proc.stderr.strip()[-300:]})
+                results.append(run_in_fresh_process(MODULE, ["--one", lib, posterior, args.seed + r]))
             rows.append((posterior, lib, results))
     print("| posterior | library | first call, s (compile incl.) | second call, s | max abs(d mean)/sd_ref "
           "| sd / sd_ref |")

@@ -12,13 +12,13 @@ log marginal likelihood of the last stage (mean and sd over chains). PyMC runs i
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 import warnings
 
 import numpy as np
+
+from benchmarks.harness import report, run_in_fresh_process
 
 MODELS = ("conjugate", "eight_schools")
 LIBS = ("jaxmc", "pymc")
@@ -62,7 +62,7 @@ def run_one(lib: str, model_name: str, draws: int, chains: int) -> dict:
             idata = pm.sample_smc(draws, chains=chains, random_seed=seed, progressbar=False, model=model)
             out["times"].append(time.perf_counter() - t0)
         lml = idata.sample_stats["log_marginal_likelihood"].values
-        out["lml"].append([float(np.asarray(row, float)[-1]) for row in lml])
+        out["lml"].append([float(np.nanmax(np.asarray(row, float))) for row in lml])  # each chain's one finite value
         out["stages"] = int(np.asarray(idata.sample_stats["beta"].values[0], float).size)
     return out
 
@@ -75,19 +75,17 @@ def main(argv=None):
     parser.add_argument("--one", nargs=2, metavar=("LIB", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(*args.one, args.draws, args.chains)))
+        report(run_one(*args.one, args.draws, args.chains))
         return
     rows = []
     for model_name in MODELS:
         for lib in LIBS:
             python = args.python_pymc if lib == "pymc" else sys.executable
-            cmd = [python, "-m", MODULE, "--one", lib, model_name, "--draws", str(args.draws), "--chains",
-                   str(args.chains)]
-            res = subprocess.run(cmd, capture_output=True, text=True)
-            if res.returncode:
-                rows.append(f"| {model_name} | {lib} | failed: {res.stderr.strip().splitlines()[-1]} | | | |")
+            r = run_in_fresh_process(MODULE, ["--one", lib, model_name, "--draws", args.draws, "--chains", args.chains],
+                                     python=python)
+            if "error" in r:
+                rows.append(f"| {model_name} | {lib} | failed: {r['error']} | | | |")
                 continue
-            r = json.loads(res.stdout.strip().splitlines()[-1])
             lml = np.asarray(r["lml"][0])
             rows.append(f"| {model_name} | {lib} | {r['times'][0]:.2f} | {r['times'][1]:.2f} | {r['stages']} | "
                         f"{lml.mean():.3f} ± {lml.std():.3f} |")

@@ -12,13 +12,13 @@ its chains with its defaults (cores = CPU count).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 import warnings
 
 import numpy as np
+
+from benchmarks.harness import report, run_in_fresh_process
 
 SETUPS = ("metropolis", "slice", "compound")
 LIBS = ("jaxmc", "pymc")
@@ -69,19 +69,17 @@ def main(argv=None):
     parser.add_argument("--one", nargs=2, metavar=("LIB", "SETUP"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(*args.one, args.draws, args.tune, args.chains)))
+        report(run_one(*args.one, args.draws, args.tune, args.chains))
         return
     rows = []
     for setup in SETUPS:
         for lib in LIBS:
             python = args.python_pymc if lib == "pymc" else sys.executable
-            cmd = [python, "-m", MODULE, "--one", lib, setup, "--draws", str(args.draws), "--tune", str(args.tune),
-                   "--chains", str(args.chains)]
-            res = subprocess.run(cmd, capture_output=True, text=True)
-            if res.returncode:
-                rows.append(f"| {setup} | {lib} | failed: {res.stderr.strip().splitlines()[-1]} | | |")
+            r = run_in_fresh_process(MODULE, ["--one", lib, setup, "--draws", args.draws, "--tune", args.tune,
+                                              "--chains", args.chains], python=python)
+            if "error" in r:
+                rows.append(f"| {setup} | {lib} | failed: {r['error']} | | |")
                 continue
-            r = json.loads(res.stdout.strip().splitlines()[-1])
             rows.append(f"| {setup} | {lib} | {r['times'][0]:.2f} | {r['times'][1]:.2f} | {r['summary'][0]:.3f} |")
     print(f"Step methods, {args.tune} warm-up + {args.draws} draws x {args.chains} chains\n")
     print("| setup | library | first call, s (compile included) | second call, s | summary (sd of x[9]: 10; "

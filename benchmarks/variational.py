@@ -11,13 +11,12 @@ included; imports not), then prints the fitted means and standard deviations (un
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
+
+from benchmarks.harness import report, run_in_fresh_process
 
 LIBS = ("jaxmc", "jaxmc-cold", "pymc")
 METHODS = ("advi", "fullrank_advi")
@@ -60,9 +59,10 @@ def run(lib: str, method: str, n: int, seed: int) -> dict:
     import os
 
     env = dict(os.environ, **({"JAXMC_COMPILATION_CACHE": "0"} if lib == "jaxmc-cold" else {}))
-    out = subprocess.run([sys.executable, "-m", MODULE, "--one", lib, method, str(n), str(seed)],
-                         capture_output=True, text=True, check=True, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_in_fresh_process(MODULE, ["--one", lib, method, n, seed], env=env)
+    if "error" in result:
+        raise RuntimeError(f"{lib} {method}: {result['error']}")
+    return result
 
 
 def main(argv=None):
@@ -76,7 +76,7 @@ def main(argv=None):
         import warnings
 
         warnings.filterwarnings("ignore")
-        print(json.dumps(one(lib, method, int(n), int(seed))))
+        report(one(lib, method, int(n), int(seed)))
         return
     rows = {}
     for method in METHODS:

@@ -34,12 +34,14 @@ def python_sigint_handler():
 
 @pytest.fixture
 def ctrl_c_at():
-    """`ctrl_c_at(patcher, call)`: send SIGINT to this process from the `call`-th progress update (a worker
-    thread when chains run separately), as pressing Ctrl-C then would; `patcher` is a pytest MonkeyPatch."""
+    """`ctrl_c_at(patcher, call, bar=progress.SamplingProgress)`: send SIGINT to this process from the `call`-th
+    update of the progress bar class `bar` (pm.sample's; `progress.LoopProgress` for find_MAP, pm.fit, SMC),
+    from a worker thread when chains run separately, as pressing Ctrl-C then would; `patcher` is a pytest
+    MonkeyPatch."""
 
-    def install(patcher, call: int):
+    def install(patcher, call: int, bar=progress.SamplingProgress):
         calls = {"n": 0}
-        original = progress.SamplingProgress.update
+        original = bar.update
 
         def update(self, *args, **kwargs):
             original(self, *args, **kwargs)
@@ -47,7 +49,7 @@ def ctrl_c_at():
             if calls["n"] == call:
                 os.kill(os.getpid(), signal.SIGINT)
 
-        patcher.setattr(progress.SamplingProgress, "update", update)
+        patcher.setattr(bar, "update", update)
 
     return install
 

@@ -76,3 +76,11 @@ def check_transform(transform, value, *inputs, atol=1e-6, manifold="first"):
     else:
         expected = float(0.5 * jnp.linalg.slogdet(jac.T @ jac)[1])
     return ldj, expected
+
+
+def z_score(a, b):
+    """(mean(a) - mean(b)) over the combined Monte Carlo standard error; a, b: (chain, draw) draws."""
+    from jaxmc.diagnostics import ess_mean
+
+    se = [np.std(x) / np.sqrt(float(ess_mean(x))) for x in (a, b)]
+    return (np.mean(a) - np.mean(b)) / np.hypot(*se)

@@ -39,8 +39,23 @@ def _order(order, n: int, where: str):
     return np.asarray(order)
 
 
-def _visit(key, order, n):
-    return jax.random.permutation(key, n) if order is None else jnp.asarray(order)
+def _sweep_kernel(order, n: int, update) -> Kernel:
+    """A kernel without state or stats that visits each of its n coordinates once per step, in `order` (None: a
+    fresh random permutation), updating coordinate c by `update(k_propose, k_accept, c, logp, x, lp) -> (x, lp)`
+    where lp is the log density at x."""
+
+    def step(key, state, x, logp, i):
+        k_order, k_loop = jax.random.split(key)
+        visit = jax.random.permutation(k_order, n) if order is None else jnp.asarray(order)
+
+        def one(j, carry):
+            k1, k2 = jax.random.split(jax.random.fold_in(k_loop, j))
+            return update(k1, k2, visit[j], logp, *carry)
+
+        x, _ = jax.lax.fori_loop(0, n, one, (x, logp(x)))
+        return x, state, {}
+
+    return Kernel(lambda key, x, logp: _Empty(), step, lambda dtype: {})
 
 
 class BinaryGibbsMetropolis(BlockedStep):
@@ -62,23 +77,14 @@ class BinaryGibbsMetropolis(BlockedStep):
         order = _order(self.order, n, "BinaryGibbsMetropolis")
         transit_p = self.transit_p
 
-        def step(key, state, x, logp, i):
-            k_order, k_loop = jax.random.split(key)
-            visit = _visit(k_order, order, n)
+        def flip(k1, k2, c, logp, x, lp):
+            pos = index[c]
+            prop = x.at[pos].set(1 - x[pos])
+            lp_prop = logp(prop)
+            ok = (jax.random.uniform(k1, (), x.dtype) < transit_p) & metropolis_accept(k2, lp_prop - lp)
+            return jnp.where(ok, prop, x), jnp.where(ok, lp_prop, lp)
 
-            def one(j, carry):
-                x, lp = carry
-                k1, k2 = jax.random.split(jax.random.fold_in(k_loop, j))
-                pos = index[visit[j]]
-                prop = x.at[pos].set(1 - x[pos])
-                lp_prop = logp(prop)
-                ok = (jax.random.uniform(k1, (), x.dtype) < transit_p) & metropolis_accept(k2, lp_prop - lp)
-                return jnp.where(ok, prop, x), jnp.where(ok, lp_prop, lp)
-
-            x, _ = jax.lax.fori_loop(0, n, one, (x, logp(x)))
-            return x, state, {}
-
-        return Kernel(lambda key, x, logp: _Empty(), step, lambda dtype: {})
+        return _sweep_kernel(order, n, flip)
 
 
 class CategoricalGibbsMetropolis(BlockedStep):
@@ -111,38 +117,28 @@ class CategoricalGibbsMetropolis(BlockedStep):
         order = _order(self.order, n, "CategoricalGibbsMetropolis")
         proportional = self.proposal == "proportional"
 
-        def step(key, state, x, logp, i):
-            k_order, k_loop = jax.random.split(key)
-            visit = _visit(k_order, order, n)
+        def propose(k1, k2, c, logp, x, lp):
+            pos, k = index[c], ks[c]
+            cur = x[pos].astype(jnp.int32)
+            if proportional:
+                cand = jnp.arange(kmax)
+                lps = jax.vmap(lambda v: logp(x.at[pos].set(v.astype(x.dtype))))(cand)
+                lps = jnp.where(cand < k, lps, -jnp.inf)
+                probs = jax.nn.softmax(lps)
+                p_cur = probs[cur]
+                other = jnp.where(cand == cur, -jnp.inf, jnp.log(probs))
+                new = jax.random.categorical(k1, other)
+                log_ratio = jnp.log1p(-p_cur) - jnp.log1p(-probs[new])
+                lp_new = lps[new]
+            else:
+                new = jax.random.randint(k1, (), 0, k - 1)
+                new = jnp.where(new >= cur, new + 1, new)
+                lp_new = logp(x.at[pos].set(new.astype(x.dtype)))
+                log_ratio = lp_new - lp
+            ok = metropolis_accept(k2, jnp.where(jnp.isnan(log_ratio), -jnp.inf, log_ratio))
+            return jnp.where(ok, x.at[pos].set(new.astype(x.dtype)), x), jnp.where(ok, lp_new, lp)
 
-            def one(j, carry):
-                x, lp = carry
-                k1, k2 = jax.random.split(jax.random.fold_in(k_loop, j))
-                c = visit[j]
-                pos, k = index[c], ks[c]
-                cur = x[pos].astype(jnp.int32)
-                if proportional:
-                    cand = jnp.arange(kmax)
-                    lps = jax.vmap(lambda v: logp(x.at[pos].set(v.astype(x.dtype))))(cand)
-                    lps = jnp.where(cand < k, lps, -jnp.inf)
-                    probs = jax.nn.softmax(lps)
-                    p_cur = probs[cur]
-                    other = jnp.where(cand == cur, -jnp.inf, jnp.log(probs))
-                    new = jax.random.categorical(k1, other)
-                    log_ratio = jnp.log1p(-p_cur) - jnp.log1p(-probs[new])
-                    lp_new = lps[new]
-                else:
-                    new = jax.random.randint(k1, (), 0, k - 1)
-                    new = jnp.where(new >= cur, new + 1, new)
-                    lp_new = logp(x.at[pos].set(new.astype(x.dtype)))
-                    log_ratio = lp_new - lp
-                ok = metropolis_accept(k2, jnp.where(jnp.isnan(log_ratio), -jnp.inf, log_ratio))
-                return jnp.where(ok, x.at[pos].set(new.astype(x.dtype)), x), jnp.where(ok, lp_new, lp)
-
-            x, _ = jax.lax.fori_loop(0, n, one, (x, logp(x)))
-            return x, state, {}
-
-        return Kernel(lambda key, x, logp: _Empty(), step, lambda dtype: {})
+        return _sweep_kernel(order, n, propose)
 
 
 class BinaryMetropolis(BlockedStep):

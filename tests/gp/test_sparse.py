@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxmc as pm
-from tests.helpers import pymc_parity
+from tests.helpers import pymc_parity, z_score
 
 RNG = np.random.default_rng(11)
 N = 40
@@ -188,11 +188,3 @@ def test_posterior_matches_pymc():
         theirs = pymc.sample(1000, tune=1000, chains=4, random_seed=1, progressbar=False).posterior
     for name in ("ls", "eta", "sigma"):
         assert abs(z_score(mine[name].values, theirs[name].values)) < 4.5, name
-
-
-def z_score(a, b):
-    """(mean(a) - mean(b)) over the combined Monte Carlo standard error; a, b: (chain, draw) draws."""
-    from jaxmc.diagnostics import ess_mean
-
-    se = [np.std(x) / np.sqrt(float(ess_mean(x))) for x in (a, b)]
-    return (np.mean(a) - np.mean(b)) / np.hypot(*se)

@@ -1,8 +1,6 @@
 """find_MAP: PyMC's optimum on five models, its result keys, vars=, start=, the gradient-free path, bad input,
 Ctrl-C and the progress bar."""
 
-import os
-import signal
 import warnings
 
 import numpy as np
@@ -175,24 +173,10 @@ def test_non_finite_start_names_the_variable():
         find_MAP(model=model, progressbar=False)
 
 
-def ctrl_c_at_loop_update(monkeypatch, call: int):
-    """SIGINT at the `call`-th update of find_MAP's progress bar, as pressing Ctrl-C then would."""
-    calls = {"n": 0}
-    original = progress.LoopProgress.update
-
-    def update(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        calls["n"] += 1
-        if calls["n"] == call:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(progress.LoopProgress, "update", update)
-
-
 @pytest.mark.usefixtures("python_sigint_handler")
-def test_ctrl_c_returns_the_point_so_far(models, monkeypatch):
+def test_ctrl_c_returns_the_point_so_far(models, monkeypatch, ctrl_c_at):
     monkeypatch.setattr(lbfgs, "CHUNK", 1)  # one iteration per compiled call
-    ctrl_c_at_loop_update(monkeypatch, 3)
+    ctrl_c_at(monkeypatch, 3, progress.LoopProgress)
     model = models["hierarchical"]
     with pytest.warns(UserWarning, match="find_MAP interrupted after 3 of"):
         point, raw = find_MAP(model=model, progressbar=False, return_raw=True)
@@ -202,8 +186,8 @@ def test_ctrl_c_returns_the_point_so_far(models, monkeypatch):
 
 
 @pytest.mark.usefixtures("python_sigint_handler")
-def test_ctrl_c_gradient_free(models, monkeypatch):
-    ctrl_c_at_loop_update(monkeypatch, 1)
+def test_ctrl_c_gradient_free(models, monkeypatch, ctrl_c_at):
+    ctrl_c_at(monkeypatch, 1, progress.LoopProgress)
     with pytest.warns(UserWarning, match="interrupted after 1 of 50000 evaluations"):
         point, raw = find_MAP(method="Nelder-Mead", model=models["linear"], progressbar=False, return_raw=True)
     assert not raw.success and raw.nfev == 1
