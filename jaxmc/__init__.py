@@ -17,6 +17,7 @@ from jaxmc.model_graph import model_to_graphviz, model_to_mermaid, model_to_netw
 from jaxmc.sampling import NUTS, SamplingError, compute_log_likelihood, sample
 from jaxmc.sampling import compute_deterministics, compute_log_prior
 from jaxmc import step_methods
+from jaxmc import distributed  # noqa: F401  (jaxmc.distributed.initialize: several processes)
 from jaxmc.step_methods import (BinaryGibbsMetropolis, BinaryMetropolis, CategoricalGibbsMetropolis,  # noqa: F401
                                 CauchyProposal, CompoundStep, DEMetropolisZ, HamiltonianMC, LaplaceProposal,
                                 Metropolis, MultivariateNormalProposal, NormalProposal, PoissonProposal, Slice,

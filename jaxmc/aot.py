@@ -19,7 +19,7 @@ class AheadOfTime:
         self.fn, self.quick_below, self.by_signature = fn, quick_below, {}
 
     def __call__(self, *args):
-        sig = str(jax.tree.map(lambda a: (np.shape(a), jnp.result_type(a)), args))
+        sig = str(jax.tree.map(lambda a: (np.shape(a), jnp.result_type(a), _spread(a)), args))
         exe = self.by_signature.get(sig)
         if exe is None:
             options = config.compiler_options()
@@ -29,3 +29,9 @@ class AheadOfTime:
             lowered = jax.jit(self.fn, compiler_options=options).lower(*args)
             exe = self.by_signature[sig] = xla.compile_program(lowered, options)
         return exe(*args)
+
+
+def _spread(a):
+    """The sharding of an array split over several devices (its own program), else None."""
+    sharding = getattr(a, "sharding", None)
+    return sharding if sharding is not None and len(sharding.device_set) > 1 else None

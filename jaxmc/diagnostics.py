@@ -79,6 +79,28 @@ def rhat_and_ess_bulk(x) -> tuple[np.ndarray, np.ndarray]:
     return r, _bulk_ess(z)
 
 
+def rhat_ess_bulk_tail(x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`rhat`, :func:`ess_bulk` and :func:`ess_tail` of the same draws (chain, draw, ...), ranking them
+    once: what `pm.sample(target_ess=...)` checks between rounds of draws."""
+    x = np.asarray(x, dtype=float)
+    r, z = _rank_rhat(_split(x))
+    return r, _bulk_ess(z), ess_tail(x)
+
+
+def ess_tail(x, prob: float = 0.05) -> np.ndarray:
+    """Tail effective sample size of draws shaped (chain, draw, ...) (Stan's, and ArviZ 0's `ess(method="tail")`;
+    ArviZ 1 takes its ci_prob): the smaller split-chain ESS of the indicators `x <= q` for the `prob` and
+    `1 - prob` quantiles (type 7)."""
+    x = np.asarray(x, dtype=float)
+    flat = x.reshape(x.shape[0], x.shape[1], -1)
+    q = np.quantile(flat.reshape(-1, flat.shape[2]), [prob, 1 - prob], axis=0)  # (2, k)
+    ind = np.concatenate([flat <= q[0], flat <= q[1]], axis=2).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ess = _ess(_split(ind))
+    k = flat.shape[2]
+    return np.minimum(ess[:k], ess[k:]).reshape(x.shape[2:])
+
+
 def _autocov(x: np.ndarray) -> np.ndarray:
     """Biased autocovariance along axis 1 of (chain, draw, k), by FFT."""
     n = x.shape[1]

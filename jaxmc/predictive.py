@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import chunks, config, convert
+from jaxmc import chunks, config, convert, sharding
 from jaxmc.exceptions import ImplicitFreezeWarning
 from jaxmc.graph import TensorVariable
 from jaxmc.graph.ancestral import ancestral_sample as graph_ancestral_sample
@@ -318,7 +318,7 @@ def _output_names(model, parents: dict, var_names, sample_vars) -> list[str]:
 def sample_posterior_predictive(trace, model=None, var_names=None, predictions: bool = False,
                                 extend_inferencedata: bool = False, random_seed=None, progressbar: bool = True,
                                 return_inferencedata: bool = True, idata_kwargs=None, sample_dims=None, *,
-                                sample_vars=None, freeze_vars=None, **kwargs):
+                                sample_vars=None, freeze_vars=None, shard_dim=None, devices=None, **kwargs):
     """Posterior predictive draws, vectorized over draws and chunked in memory, with PyMC 6's rules.
 
     `sample_vars` (random variables or deterministics) are re-drawn or recomputed; random variables missing from
@@ -328,7 +328,8 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
     trace: they keep their trace values (`ImplicitFreezeWarning` when something upstream of one is volatile),
     as do `freeze_vars`. `var_names` picks the outputs only (default: `sample_vars`, else the observed
     variables and the deterministics computed from them). `predictions=True` writes the `predictions` and
-    `predictions_constant_data` groups.
+    `predictions_constant_data` groups. `shard_dim`/`devices` split the data over devices as in pm.sample
+    (docs/scale.md).
     """
 
     for name in ("backend", "compile_kwargs", "progressbar_theme"):  # PyMC's compilation options: no effect
@@ -337,7 +338,7 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
         raise TypeError(f"sample_posterior_predictive got unknown keyword argument(s) {sorted(kwargs)}; "
                         "accepted: trace, model, var_names, sample_vars, freeze_vars, predictions, "
                         "extend_inferencedata, random_seed, progressbar, return_inferencedata, idata_kwargs, "
-                        "sample_dims")
+                        "sample_dims, shard_dim, devices")
     idata_kwargs = convert.check_idata_kwargs(idata_kwargs, "sample_posterior_predictive")
     labels = {"coords": idata_kwargs.get("coords"), "dims": idata_kwargs.get("dims")}
     random_seed = int_seed(random_seed, "sample_posterior_predictive(random_seed=...)")
@@ -389,7 +390,7 @@ def sample_posterior_predictive(trace, model=None, var_names=None, predictions: 
         flat = draws.flat(plan.given)
         _check_frozen_shapes(model, flat)
         prog = _forward_program(model, tuple(plan.computed), tuple(plan.given))
-        data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
+        data = sharding.placed_data(model, shard_dim, devices, "sample_posterior_predictive")
         with ProgressBar("posterior predictive", n, progressbar) as bar:
             out = map_draws(prog, prng_key(random_seed), flat, n, data, progress=bar.update)
         result = {k: v.reshape(*shape, *v.shape[1:]) for k, v in out.items()}

@@ -66,12 +66,13 @@ class SamplingProgress:
         self.divergences = 0
         self.t0 = time.perf_counter()
         self._bar = None
+        self._note = ""
 
     def __enter__(self):
         if self.enabled:
             from rich.progress import Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn("[bold]{task.fields[phase]}"), _tune_draw_bar(self.settings.tune, self.settings.draws),
+            self._bar = Progress(TextColumn("[bold]{task.fields[phase]}"), _tune_draw_bar(self),
                                  TextColumn("{task.fields[count]}"),
                                  TextColumn("{task.fields[rate]} draws/s"),
                                  TextColumn("divergences {task.fields[div]}"),
@@ -89,6 +90,19 @@ class SamplingProgress:
         if self._bar is not None:
             self._bar.__exit__(*exc)
 
+    def extend(self, draws: int):
+        """Sampling until converged: the run now goes on to `draws` draws per chain."""
+        self.settings = self.settings._replace(draws=draws)
+        if self._bar is not None:
+            self._bar.update(self._task, total=(self.settings.tune + draws) * self.settings.chains)
+
+    def note(self, text: str):
+        """A note after the draw count (sampling until converged: ESS and R-hat against their targets)."""
+        self._note = f" {text}"
+        if self._bar is not None:
+            per_chain = self.done // self.settings.chains - self.settings.tune
+            self._bar.update(self._task, count=f"{per_chain}/{self.settings.draws}{self._note}")
+
     def update(self, start, n, stats, chains=None):
         chains = self.settings.chains if chains is None else chains
         stop = start + n
@@ -104,19 +118,21 @@ class SamplingProgress:
         if per_chain < tune or not self.settings.draws:
             phase, count = "tune", f"{per_chain}/{tune}"
         else:
-            phase, count = "draw", f"{per_chain - tune}/{self.settings.draws}"
+            phase, count = "draw", f"{per_chain - tune}/{self.settings.draws}{self._note}"
         step = f"{float(np.mean(np.asarray(stats['step_size'])[:, n - 1])):.3g}" if "step_size" in stats else "-"
         self._bar.update(self._task, completed=self.done, phase=phase, count=count,
                          rate=f"{self.done / elapsed:,.0f}", div=self.divergences, step=step)
 
 
-def _tune_draw_bar(tune: int, draws: int):
-    """A rich bar column drawn in two parts, warm-up and draws, with a gap at the boundary."""
+def _tune_draw_bar(progress: SamplingProgress):
+    """A rich bar column drawn in two parts, warm-up and draws (as many as `progress` has now), with a gap at
+    the boundary."""
     from rich.progress import BarColumn, ProgressBar
     from rich.table import Table
 
     class TuneDrawBar(BarColumn):
         def render(self, task):
+            tune, draws = progress.settings.tune, progress.settings.draws
             width = self.bar_width or 40
             w_tune = int(round((width - 1) * tune / max(tune + draws, 1)))
             if not 0 < w_tune < width - 1:

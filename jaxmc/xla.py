@@ -1,6 +1,6 @@
 """Everything jaxmc does to JAX and XLA process-wide (float64, the loop-kernel flag in XLA_FLAGS, one thread for the
-BLAS behind jaxlib's CPU linear algebra) and to its own programs (compile options, its size-limited on-disk
-cache), each checked against the installed jax and jaxlib.
+BLAS behind jaxlib's CPU linear algebra, jaxlib 0.10's batched LAPACK calls one matrix at a time) and to its own
+programs (compile options, its size-limited on-disk cache), each checked against the installed jax and jaxlib.
 
 What each setting does and what it is worth is in docs/xla.md.
 """
@@ -128,6 +128,75 @@ import jax.numpy as jnp  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
+#: jaxlib releases whose CPU LAPACK kernels split a batch of matrices over XLA's intra-op thread pool and wait
+#: for the pieces on a thread of that same pool: two batched calls running at once on a 2-thread pool wait for
+#: each other forever (found on 0.10.2; the parallel path is compiled out from 0.11.2 on)
+LAPACK_BATCH_DEADLOCK = ((0, 10, 0), (0, 11, 2))
+#: the linear-algebra primitives with such kernels, with the rank of one problem in their first operand
+LAPACK_PRIMITIVES = {"cholesky_p": 2, "triangular_solve_p": 2, "lu_p": 2, "geqrf_p": 2, "geqp3_p": 2,
+                     "householder_product_p": 2, "ormqr_p": 2, "eigh_p": 2, "eig_p": 2, "svd_p": 2, "schur_p": 2,
+                     "hessenberg_p": 2, "tridiagonal_p": 2, "tridiagonal_solve_p": 1}
+
+
+def _version_tuple(text: str) -> tuple:
+    parts = []
+    for piece in text.split(".")[:3]:
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def _one_matrix_at_a_time(prim, rule, rank: int):
+    """`rule` (a CPU lowering of `prim`) for one problem; a batch becomes a loop of single-problem calls."""
+    import math
+
+    from jax._src.interpreters import mlir
+
+    def lowering(ctx, *args, **params):
+        shape = ctx.avals_in[0].shape
+        nb = len(shape) - rank
+        if nb <= 0 or math.prod(shape[:nb]) <= 1:
+            return rule(ctx, *args, **params)
+        batch = shape[:nb]
+
+        def loop(*xs):
+            flat = [x.reshape((-1,) + x.shape[nb:]) for x in xs]
+            out = jax.lax.map(lambda ys: prim.bind(*ys, **params), flat)
+            unflat = lambda y: y.reshape(batch + y.shape[1:])  # noqa: E731
+            return [unflat(y) for y in out] if prim.multiple_results else unflat(out)
+
+        return mlir.lower_fun(loop, multiple_results=prim.multiple_results)(ctx, *args)
+
+    lowering.jaxmc_one_at_a_time = True
+    return lowering
+
+
+def serialize_lapack_batches() -> list[str]:
+    """On the jaxlib releases in LAPACK_BATCH_DEADLOCK, lower each batched CPU LAPACK call (a Cholesky of every
+    chain's covariance, of every posterior draw's) as a loop of single-matrix calls, which never use the thread
+    pool: the batched kernels of those releases can deadlock (docs/xla.md). Process-wide, for every program
+    lowered afterwards; returns the primitives changed (none on other releases)."""
+    version = _version_tuple(getattr(jax.lib, "__version__", None) or _jaxlib_version())
+    low, high = LAPACK_BATCH_DEADLOCK
+    if not low <= version < high:
+        return []
+    from jax._src.interpreters import mlir
+    from jax._src.lax import linalg
+
+    table = getattr(mlir, "_platform_specific_lowerings", {}).get("cpu", {})
+    changed = []
+    for name, rank in LAPACK_PRIMITIVES.items():
+        prim = getattr(linalg, name, None)
+        entry = table.get(prim) if prim is not None else None
+        if entry is None or getattr(entry.rule, "jaxmc_one_at_a_time", False):
+            continue
+        table[prim] = mlir.LoweringRuleEntry(_one_matrix_at_a_time(prim, entry.rule, rank), entry.inline)
+        changed.append(name)
+    return changed
+
+
+LAPACK_ONE_AT_A_TIME = serialize_lapack_batches()
+
 #: default size limit of jaxmc's on-disk cache of compiled programs (JAXMC_COMPILATION_CACHE_MB sets it)
 CACHE_MB = 512
 
@@ -150,34 +219,41 @@ def cache_limit_bytes() -> int:
     return int(float(os.environ.get("JAXMC_COMPILATION_CACHE_MB", CACHE_MB)) * 2**20)
 
 
-def _cache_key(lowered, options) -> str:
+def _cache_key(lowered, options, devices=None) -> str:
     from importlib.metadata import version
 
-    device = jax.devices()[0]
+    devices = jax.devices()[:1] if devices is None else devices
+    device = devices[0]
     # the program text holds no Python structure: the argument and result trees (dict keys, e.g. data names)
     # are part of the key, or a program of another model with the same text would come back with its trees
     parts = [lowered.as_text(), repr(lowered.in_tree), repr(lowered.out_tree), repr(sorted(dict(options).items())),
              version("jax"), _jaxlib_version(), device.platform, getattr(device, "device_kind", ""),
-             repr(XLA_FLAGS_IN_EFFECT)]
+             repr(XLA_FLAGS_IN_EFFECT), repr([d.id for d in devices])]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
 
 
-def compile_program(lowered, options=()):
+def compile_program(lowered, options=(), devices=None):
     """``lowered.compile()`` through jaxmc's own on-disk cache: a program compiled in an earlier process (same
     program text, compile ``options``, jax and jaxlib versions, device and XLA_FLAGS) is loaded instead of
     compiled. Only what is compiled through here is cached (never the user's own ``jax.jit`` code), and the
     folder is kept under its size limit by removing the least recently used programs. Any failure to read or
     write the cache falls back to compiling; nothing is cached when JAX started before jaxmc was imported
-    (the XLA_FLAGS in effect are then unknown)."""
-    folder = cache_folder() if XLA_FLAGS_IN_EFFECT is not None else None
+    (the XLA_FLAGS in effect are then unknown). `devices`: the devices the program runs on, in order (default:
+    the one device of a one-device process; with several devices and none given, or several processes, the
+    program is compiled and not cached: a loaded program runs on the devices it is given)."""
+    if devices is None and jax.device_count() == 1:
+        devices = jax.devices()
+    cached = XLA_FLAGS_IN_EFFECT is not None and devices is not None and jax.process_count() == 1
+    folder = cache_folder() if cached else None
     if folder is None:
         return lowered.compile()
     from jax.experimental import serialize_executable
 
-    path = os.path.join(folder, _cache_key(lowered, options) + ".jaxmc")
+    devices = list(devices)
+    path = os.path.join(folder, _cache_key(lowered, options, devices) + ".jaxmc")
     try:
         with open(path, "rb") as f:
-            compiled = serialize_executable.deserialize_and_load(*pickle.load(f))
+            compiled = serialize_executable.deserialize_and_load(*pickle.load(f), execution_devices=devices)
         os.utime(path)  # most recently used
         return compiled
     except FileNotFoundError:
@@ -319,3 +395,23 @@ def dropped_compiler_options(dtype="float64") -> list[str]:
         return []
     kept = compiler_options(dtype)
     return [k for k in wanted_compiler_options(jnp.dtype(dtype) == jnp.float64) if k not in kept]
+
+
+#: the CPU collectives that several processes on CPU need (jax's config name; gloo ships with jaxlib)
+CPU_COLLECTIVES = ("jax_cpu_collectives_implementation", "gloo")
+
+
+def start_distributed(**kwargs) -> None:
+    """`jax.distributed.initialize(**kwargs)` for jaxmc.distributed, before JAX creates its backends (it must):
+    refused when called twice or after JAX started; on CPU, gloo collectives where the installed jax has the
+    setting (the default of jax 0.10 and 0.12, set explicitly so that a changed default cannot break it)."""
+    if jax.distributed.is_initialized():
+        raise RuntimeError("jaxmc.distributed.initialize() was already called in this process (JAX's distributed "
+                           "runtime is running); call it once, at the start of the script")
+    if _backend_started():
+        raise RuntimeError("jaxmc.distributed.initialize() was called after JAX had started (an array was made or "
+                           "a program run); call it right after `import jaxmc`, before building a model")
+    name, value = CPU_COLLECTIVES
+    if name in jax.config.values and jax.config.values[name] in (None, "none", ""):
+        jax.config.update(name, value)
+    jax.distributed.initialize(**kwargs)

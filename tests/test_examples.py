@@ -38,9 +38,6 @@ SLOW = {
 
 # scripts jaxmc cannot run yet, with why (strict: one that starts to pass fails, so the entry is removed)
 KNOWN_GAPS = {
-    "gp_latent": "sample_posterior_predictive of gp.conditional on the Latent GP classification model (Bernoulli "
-                 "likelihood, 150 points, 200 new points) does not finish within the timeout, even for 10 draws; "
-                 "the regression part of the script (StudentT likelihood) and its conditional run",
     "timeseries_generative_scan": "a pytensor.scan of random variables inside pm.CustomDist(dist=...), with "
                                   "pymc.pytensorf.collect_default_updates: jaxmc converts PyTensor expressions "
                                   "of its variables, not PyTensor random graphs",

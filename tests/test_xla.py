@@ -132,3 +132,40 @@ def test_scipy_blas_runs_one_thread_once_a_model_compiles():
         pytest.skip("SciPy's BLAS is not a library threadpoolctl knows here")
     assert all(lib.num_threads == 1 for lib in scipy_libs)
     assert xla.limit_lapack_threads() == 1
+
+
+
+@pytest.mark.skipif(not xla.LAPACK_ONE_AT_A_TIME, reason="this jaxlib's batched LAPACK kernels do not deadlock")
+def test_batched_lapack_calls_are_lowered_one_matrix_at_a_time():
+    """jaxlib 0.10's batched CPU LAPACK kernels (a Cholesky of each chain's covariance) can wait for each other
+    forever when XLA runs two at once; jaxmc lowers a batch as a loop of single-matrix calls."""
+    spd = np.broadcast_to(np.eye(5) * 2.0, (3, 2, 5, 5))
+    b = np.ones((3, 2, 5, 4))
+    hlo = jax.jit(lambda s, y: jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(s), True), y)).lower(
+        spd, b).as_text()
+    calls = [line for line in hlo.splitlines() if "lapack_" in line and "custom_call" in line]
+    assert calls and all("3x2x5" not in line and "6x5" not in line for line in calls), calls
+
+
+def test_batched_linear_algebra_is_unchanged_by_the_loop_lowering():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(3, 2, 5, 5))
+    spd = a @ np.swapaxes(a, -1, -2) + 5 * np.eye(5)
+    b = rng.normal(size=(3, 2, 5, 4))
+    chol = np.linalg.cholesky(spd)
+    np.testing.assert_allclose(jax.jit(jnp.linalg.cholesky)(spd), chol, rtol=1e-12)
+    solve = jax.jit(lambda l, y: jax.scipy.linalg.solve_triangular(l, y, lower=True))
+    np.testing.assert_allclose(solve(chol, b), np.linalg.solve(chol, b), rtol=1e-10)
+    np.testing.assert_allclose(jax.jit(jnp.linalg.det)(a), np.linalg.det(a), rtol=1e-10)
+    w, v = jax.jit(jnp.linalg.eigh)(spd)
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(spd), rtol=1e-10)
+    np.testing.assert_allclose(v @ (w[..., None] * np.swapaxes(v, -1, -2)), spd, rtol=1e-10)
+    np.testing.assert_allclose(jax.jit(lambda x: jnp.linalg.svd(x, compute_uv=False))(a),
+                               np.linalg.svd(a, compute_uv=False), rtol=1e-10)
+    q, r = jax.jit(jnp.linalg.qr)(a)
+    np.testing.assert_allclose(q @ r, a, atol=1e-12)
+    grad = jax.jit(jax.grad(lambda s: jnp.sum(jnp.log(jnp.diagonal(jnp.linalg.cholesky(s), axis1=-2, axis2=-1)))))
+    np.testing.assert_allclose(grad(spd), 0.5 * np.linalg.inv(spd), rtol=1e-8, atol=1e-12)
+    version = xla._version_tuple(jax.lib.__version__)
+    low, high = xla.LAPACK_BATCH_DEADLOCK
+    assert bool(xla.LAPACK_ONE_AT_A_TIME) == (low <= version < high)

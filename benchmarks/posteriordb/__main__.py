@@ -1,7 +1,8 @@
-"""Runner: `python -m benchmarks.posteriordb [--subset fast|all] [--posteriors a,b] [--peers]
+"""Runner: `python -m benchmarks.posteriordb [--subset fast|all] [--posteriors a,b] [--peers] [--diag]
 [--draws N --tune N --chains N] [--seed S] [--no-write]`.
 
-Samples every posterior with jaxmc (and, with --peers, the PyMC version with nutpie), applies the pack's
+Samples every posterior with jaxmc (with --diag also with `nuts={"mass_matrix": "diag"}`; with --peers also the
+PyMC version with nutpie, diagonal and `low_rank_modified_mass_matrix=True`), applies the pack's
 z-test to every reference parameter, prints the table, stores per-run results in
 `benchmarks/posteriordb/results.json` (merged with earlier runs, keyed by posterior and sampler) and writes
 the tables of all stored results into `benchmarks/posteriordb/RESULTS.md`.
@@ -10,6 +11,7 @@ the tables of all stored results into `benchmarks/posteriordb/RESULTS.md`.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -21,6 +23,8 @@ from benchmarks.posteriordb.common import FAST, HERE, POSTERIORS, RunResult, run
 
 RESULTS_JSON = HERE / "results.json"
 RESULTS_MD = HERE / "RESULTS.md"
+#: the samplers the runner knows, in table order
+SAMPLERS = ("jaxmc", "jaxmc diag", "nutpie", "nutpie low-rank")
 
 
 def _fmt(x, spec=".2f"):
@@ -55,6 +59,22 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def grads_table(rows: list[dict]) -> str:
+    """Gradients per effective sample (leapfrog steps over warm-up and draws per min bulk ESS), one column per
+    sampler of the run."""
+    names = list(dict.fromkeys(r["sampler"] for r in rows))
+    cells = {(r["posterior"], r["sampler"]): r for r in rows}
+    lines = ["| posterior | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for p in dict.fromkeys(r["posterior"] for r in rows):
+        vals = []
+        for n in names:
+            r = cells.get((p, n))
+            vals.append("-" if r is None or r.get("error") else _fmt(r["grads_per_ess"], ".1f")
+                        + ("" if r["passed"] else " (fail)"))
+        lines.append(f"| {short_name(p)} | " + " | ".join(vals) + " |")
+    return "\n".join(lines)
+
+
 def load_results() -> dict:
     if RESULTS_JSON.exists():
         return json.loads(RESULTS_JSON.read_text())
@@ -68,7 +88,7 @@ def save_results(all_results: dict):
 def write_markdown(all_results: dict):
     order = {p: i for i, (p, _) in enumerate(POSTERIORS)}
     rows = {}
-    for s in ("jaxmc", "nutpie"):
+    for s in SAMPLERS:
         keys = sorted((k for k in all_results if k.split("|")[1] == s and k.split("|")[0] in order),
                       key=lambda k: (order[k.split("|")[0]], len(k.split("|")) > 2, k))
         rows[s] = [all_results[k] for k in keys]
@@ -96,7 +116,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.posteriordb", description=__doc__)
     ap.add_argument("--subset", choices=["fast", "all"], default="all")
     ap.add_argument("--posteriors", default=None, help="comma-separated posterior or module names")
-    ap.add_argument("--peers", action="store_true", help="also run the PyMC version with nutpie")
+    ap.add_argument("--peers", action="store_true",
+                    help="also run the PyMC version with nutpie (diagonal and low-rank mass matrix)")
+    ap.add_argument("--diag", action="store_true", help="also run jaxmc with the diagonal mass matrix")
     ap.add_argument("--only-peers", action="store_true", help="run nutpie only")
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
@@ -111,8 +133,10 @@ def main(argv=None):
         wanted = args.posteriors.split(",")
         names = [p for p, m in POSTERIORS if p in wanted or m in wanted]
     samplers = [] if args.only_peers else [("jaxmc", run_jaxmc)]
+    if args.diag and not args.only_peers:
+        samplers.append(("jaxmc diag", functools.partial(run_jaxmc, mass_matrix="diag")))
     if args.peers or args.only_peers:
-        samplers.append(("nutpie", run_nutpie))
+        samplers += [("nutpie", run_nutpie), ("nutpie low-rank", functools.partial(run_nutpie, low_rank=True))]
     override = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "target_accept": args.target_accept}
     all_results = load_results()
     rows = []
@@ -139,6 +163,8 @@ def main(argv=None):
                 write_markdown(all_results)
     print()
     print(table(rows))
+    print()
+    print(grads_table(rows))
     return 0 if all(r["passed"] for r in rows if r["sampler"] == "jaxmc") else 1
 
 

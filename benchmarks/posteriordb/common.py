@@ -29,6 +29,7 @@ POSTERIORS = [
     ("low_dim_gauss_mix-low_dim_gauss_mix", "low_dim_gauss_mix"),
     ("hmm_example-hmm_example", "hmm_example"),
     ("one_comp_mm_elim_abs-one_comp_mm_elim_abs", "one_comp_mm_elim_abs"),
+    ("diamonds-diamonds", "diamonds"),
 ]
 FAST = ["eight_schools-eight_schools_noncentered", "kidiq-kidscore_momiq", "earnings-logearn_interaction_z",
         "sblrc-blr"]
@@ -269,11 +270,14 @@ def _compile_wall_seconds(t0: float, t1: float) -> float:
     return total
 
 
-def run_jaxmc(posterior: str, seed: int = 1, progressbar: bool = False, **settings) -> RunResult:
+def run_jaxmc(posterior: str, seed: int = 1, progressbar: bool = False, mass_matrix: str | None = None,
+              **settings) -> RunResult:
+    """pm.sample at the posterior's settings; ``mass_matrix`` (NUTS' metric, default jaxmc's own) names the
+    sampler "jaxmc <mass_matrix>" in the tables."""
     import jaxmc
 
     s = sample_settings(posterior, **settings)
-    res = RunResult(posterior, "jaxmc", s)
+    res = RunResult(posterior, "jaxmc" if mass_matrix is None else f"jaxmc {mass_matrix}", s)
     mod = model_module(posterior)
     data = load_data(posterior)
     try:
@@ -285,7 +289,8 @@ def run_jaxmc(posterior: str, seed: int = 1, progressbar: bool = False, **settin
             idata = jaxmc.sample(draws=s["draws"], tune=s["tune"], chains=s["chains"],
                                  target_accept=s["target_accept"], random_seed=seed, progressbar=progressbar,
                                  discard_tuned_samples=False, model=model,
-                                 **({"max_treedepth": s["max_treedepth"]} if "max_treedepth" in s else {}))
+                                 **({"max_treedepth": s["max_treedepth"]} if "max_treedepth" in s else {}),
+                                 **({"nuts": {"mass_matrix": mass_matrix}} if mass_matrix else {}))
         t1 = time.perf_counter()
         res.wall_s = t1 - t0
     except Exception as err:  # noqa: BLE001 - reported in the table
@@ -300,11 +305,13 @@ def run_jaxmc(posterior: str, seed: int = 1, progressbar: bool = False, **settin
     return res
 
 
-def run_nutpie(posterior: str, seed: int = 1, progressbar: bool = False, **settings) -> RunResult:
+def run_nutpie(posterior: str, seed: int = 1, progressbar: bool = False, low_rank: bool = False,
+               **settings) -> RunResult:
     """The same model built with PyMC, compiled and sampled by nutpie (PyMC's `nuts_sampler="nutpie"` path:
-    `nutpie.compile_pymc_model` + `nutpie.sample`, called directly to keep the warm-up statistics)."""
+    `nutpie.compile_pymc_model` + `nutpie.sample`, called directly to keep the warm-up statistics); with
+    ``low_rank`` its low-rank modified mass matrix (`low_rank_modified_mass_matrix=True`, "nutpie low-rank")."""
     s = sample_settings(posterior, **settings)
-    res = RunResult(posterior, "nutpie", s)
+    res = RunResult(posterior, "nutpie low-rank" if low_rank else "nutpie", s)
     mod = model_module(posterior)
     reason = getattr(mod, "PYMC_UNAVAILABLE", None)
     if reason:
@@ -323,7 +330,8 @@ def run_nutpie(posterior: str, seed: int = 1, progressbar: bool = False, **setti
             t1 = time.perf_counter()
             idata = nutpie.sample(compiled, draws=s["draws"], tune=s["tune"], chains=s["chains"], seed=seed,
                                   target_accept=s["target_accept"], save_warmup=True, progress_bar=progressbar,
-                                  **({"maxdepth": s["max_treedepth"]} if "max_treedepth" in s else {}))
+                                  **({"maxdepth": s["max_treedepth"]} if "max_treedepth" in s else {}),
+                                  **({"low_rank_modified_mass_matrix": True} if low_rank else {}))
         t2 = time.perf_counter()
     except Exception as err:  # noqa: BLE001
         res.error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"

@@ -46,7 +46,8 @@ class Adaptation(NamedTuple):
     step_size_bar: Callable
 
 
-def _tree_where(pred, a, b):
+def tree_where(pred, a, b):
+    """``a`` where ``pred`` else ``b``, leaf by leaf."""
     return jax.tree_util.tree_map(lambda x, y: jnp.where(pred, x, y), a, b)
 
 
@@ -96,7 +97,7 @@ class NutpieAdaptState(NamedTuple):
     search_pending: Array  # do the step-size search before the next transition
 
 
-def _inv_mass_from_grad(grad: Array) -> Array:
+def inv_mass_from_grad(grad: Array) -> Array:
     """nuts-rs' initial variance: ``1 / |grad|`` clipped; non-finite entries become 1."""
     var = 1.0 / jnp.clip(jnp.abs(grad), *VARIANCE_CLIP)
     return jnp.where(jnp.isfinite(var), var, jnp.ones_like(var))
@@ -107,6 +108,24 @@ def _inv_mass_from_draws_grads(draw_var: Array, grad_var: Array, previous: Array
     var = jnp.sqrt(draw_var / grad_var)
     ok = jnp.isfinite(var) & (var != 0)
     return jnp.where(ok, jnp.clip(var, *VARIANCE_CLIP), previous)
+
+
+def nutpie_prepare(options: NUTSOptions, initial_step: float) -> Callable:
+    """The ``prepare`` of nutpie's schemes (diagonal and low-rank): a pending step-size search from
+    ``initial_step`` (one momentum draw), which restarts dual averaging; the state needs ``dual_avg`` and
+    ``search_pending``; the metric may be a diagonal vector or a :class:`.metric.Metric`."""
+
+    def prepare(logdensity_fn: LogDensityFn, state, key, hmc: HMCState, step_size, metric, momentum=None):
+        initial = jnp.asarray(initial_step, hmc.position.dtype)
+        eps, found = nutpie_init_step_size(
+            logdensity_fn, key, hmc, metric, initial, options.target_accept, options.divergence_threshold,
+            enabled=state.search_pending, momentum=momentum,
+        )
+        dual_avg = tree_where(found, da.init(eps), state.dual_avg)
+        step_size = jnp.where(state.search_pending, eps, step_size)
+        return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), step_size
+
+    return prepare
 
 
 def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSchedule | None = None) -> Adaptation:
@@ -128,7 +147,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
     """
     sched = nutpie_schedule(num_tune) if schedule is None else schedule
     target_accept = options.target_accept
-    initial_step = _initial_step(options, NUTPIE_INITIAL_STEP)
+    initial_step = initial_step_of(options, NUTPIE_INITIAL_STEP)
 
     def init(hmc: HMCState):
         dtype = hmc.position.dtype
@@ -145,19 +164,9 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
             jnp.int32(0),
             jnp.bool_(True),
         )
-        return state, step_size, _inv_mass_from_grad(hmc.logdensity_grad)
+        return state, step_size, inv_mass_from_grad(hmc.logdensity_grad)
 
-    def prepare(logdensity_fn: LogDensityFn, state: NutpieAdaptState, key, hmc: HMCState, step_size, inv_mass,
-                momentum=None):
-        dtype = hmc.position.dtype
-        initial = jnp.asarray(initial_step, dtype)
-        eps, found = nutpie_init_step_size(
-            logdensity_fn, key, hmc, inv_mass, initial, target_accept, options.divergence_threshold,
-            enabled=state.search_pending, momentum=momentum,
-        )
-        dual_avg = _tree_where(found, da.init(eps), state.dual_avg)
-        step_size = jnp.where(state.search_pending, eps, step_size)
-        return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), step_size
+    prepare = nutpie_prepare(options, initial_step)
 
     def update(state: NutpieAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
         draw = jnp.asarray(step_index, jnp.int32)
@@ -178,10 +187,10 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
         is_late = switch_freq + draw > sched.final_window
         switch = in_mass_phase & could_switch & ~is_late
         empty = welford.init(hmc.position.shape, dtype)
-        fg_draw = _tree_where(switch, bg_draw, fg_draw)
-        fg_grad = _tree_where(switch, bg_grad, fg_grad)
-        bg_draw = _tree_where(switch, empty, bg_draw)
-        bg_grad = _tree_where(switch, empty, bg_grad)
+        fg_draw = tree_where(switch, bg_draw, fg_draw)
+        fg_grad = tree_where(switch, bg_grad, fg_grad)
+        bg_draw = tree_where(switch, empty, bg_draw)
+        bg_grad = tree_where(switch, empty, bg_grad)
 
         want_update = switch | (draw - state.last_update >= sched.update_freq)
         did_change = in_mass_phase & want_update & (fg_draw.count >= 3)
@@ -277,7 +286,7 @@ def stan_adaptation(num_tune: int, options: NUTSOptions, schedule: StanSchedule 
     sched = stan_schedule(num_tune) if schedule is None else schedule
     ends = np.asarray(sched.window_ends, dtype=np.int32)
     target_accept = options.target_accept
-    initial_step = _initial_step(options, STAN_INITIAL_STEP)
+    initial_step = initial_step_of(options, STAN_INITIAL_STEP)
 
     def init(hmc: HMCState):
         dtype = hmc.position.dtype
@@ -297,7 +306,7 @@ def stan_adaptation(num_tune: int, options: NUTSOptions, schedule: StanSchedule 
         restart = pending & (state.dual_avg.count > 0)
         log_eps = jnp.log(eps)
         first = state.dual_avg._replace(log_step_size=log_eps, log_step_size_avg=log_eps)
-        dual_avg = _tree_where(restart, da.init(eps), _tree_where(pending, first, state.dual_avg))
+        dual_avg = tree_where(restart, da.init(eps), tree_where(pending, first, state.dual_avg))
         return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), eps
 
     def update(state: StanAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
@@ -311,7 +320,7 @@ def stan_adaptation(num_tune: int, options: NUTSOptions, schedule: StanSchedule 
         _, var = welford.final(draw)
         var = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0))
         new_inv_mass = jnp.where(is_end, var, inv_mass)
-        draw = _tree_where(is_end, welford.init(hmc.position.shape, dtype), draw)
+        draw = tree_where(is_end, welford.init(hmc.position.shape, dtype), draw)
         last = counter == num_tune - 1
         new_step = jnp.where(last, da.final(dual_avg), da.current(dual_avg))
         # at a window end Stan searches a step size from the current one and restarts dual
@@ -337,5 +346,6 @@ def build_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
     return ADAPTATIONS[name](int(num_tune), options)
 
 
-def _initial_step(options: NUTSOptions, default: float) -> float:
+def initial_step_of(options: NUTSOptions, default: float) -> float:
+    """Where a scheme's first step-size search starts: ``options.init_step_size``, else the scheme's ``default``."""
     return default if options.init_step_size is None else float(options.init_step_size)

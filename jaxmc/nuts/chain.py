@@ -7,8 +7,9 @@ from typing import Any, Callable, NamedTuple
 import jax
 
 from . import nuts, rng
-from .adaptation import build_adaptation
+from .adaptation_low_rank import select_adaptation
 from .integrator import LogDensityFn
+from .metric import is_diagonal
 from .nuts import HMCState
 from .options import NUTSOptions
 
@@ -27,14 +28,20 @@ STAT_NAMES = (
     "reached_max_treedepth",
 )
 
+#: a low-rank metric with more entries (d x k) than this runs the diagonal formulas while its columns are unused
+#: (a branch per transition, the kernel compiled twice); a smaller one always runs the low-rank formulas (cheaper
+#: than the branch, and a smaller program to compile)
+BRANCH_MIN_SIZE = 256
+
 
 class ChainState(NamedTuple):
-    """Everything a chain carries between steps; ``step_size``/``inv_mass`` are used by the next step."""
+    """Everything a chain carries between steps; ``step_size``/``inv_mass`` (the metric: a diagonal vector or a
+    :class:`.metric.Metric`) are used by the next step."""
 
     hmc: HMCState
-    adapt: Any  # NutpieAdaptState or StanAdaptState
+    adapt: Any  # NutpieAdaptState, StanAdaptState or LowRankAdaptState
     step_size: Array
-    inv_mass: Array
+    inv_mass: Any
 
 
 def build_chain(
@@ -46,10 +53,10 @@ def build_chain(
     ``logdensity_fn`` maps a flat position vector to a scalar (it may close over traced arrays); it is
     passed at each call, so one chain serves densities that change between steps (a compound step's
     discrete values), as long as ``state.hmc`` holds its value and gradient (:func:`.nuts.init`). Steps
-    with ``step_index < num_tune`` adapt (:func:`.adaptation.build_adaptation` of ``options``), later ones
+    with ``step_index < num_tune`` adapt (:func:`.adaptation_low_rank.select_adaptation` of ``options``), later ones
     sample with fixed tuning; ``slot_loop`` goes to :func:`.nuts.build_kernel`.
 
-    ``init_fn`` evaluates the density and sets the initial mass matrix (nutpie: ``1/|grad|``,
+    ``init_fn`` evaluates the density and sets the initial mass matrix (nutpie and low-rank: ``1/|grad|``,
     Stan: unit). The initial step size is searched at the start of the first ``step_fn`` call (so
     the search is compiled once, with the searches the adaptation needs later): nutpie's (one
     momentum draw; double/halve from ``init_step_size`` until the one-leapfrog acceptance crosses
@@ -60,7 +67,15 @@ def build_chain(
     num_tune = int(num_tune)
     max_treedepth = options.max_treedepth
     kernel = nuts.build_kernel(max_treedepth, options.divergence_threshold, slot_loop=slot_loop)
-    adapt = build_adaptation(num_tune, options)
+    adapt = select_adaptation(num_tune, options)
+
+    def transition(logdensity_fn, key, hmc, step_size, metric, momentum):
+        if is_diagonal(metric) or metric.vecs.size <= BRANCH_MIN_SIZE:
+            return kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum)
+        # a large low-rank metric whose columns are unused runs the diagonal formulas: one branch per transition
+        return jax.lax.cond(metric.active,
+                            lambda: kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum),
+                            lambda: kernel(logdensity_fn, key, hmc, step_size, metric.inv_mass, momentum=momentum))
 
     def init_fn(logdensity_fn: LogDensityFn, key: Array, position: Array) -> ChainState:
         del key  # the initial step-size search runs at the start of the first step
@@ -78,7 +93,7 @@ def build_chain(
         adapt_state, step_size = adapt.prepare(
             logdensity_fn, state.adapt, key_search, state.hmc, state.step_size, state.inv_mass, momentum=momentum
         )
-        hmc, info = kernel(logdensity_fn, key_nuts, state.hmc, step_size, state.inv_mass, momentum=momentum)
+        hmc, info = transition(logdensity_fn, key_nuts, state.hmc, step_size, state.inv_mass, momentum)
 
         def tune(_):
             return adapt.update(adapt_state, step_index, hmc, info, step_size, state.inv_mass)

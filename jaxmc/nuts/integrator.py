@@ -1,6 +1,6 @@
-"""Velocity-Verlet (leapfrog) integrator for Hamiltonian dynamics with a diagonal metric.
+"""Velocity-Verlet (leapfrog) integrator for Hamiltonian dynamics with a Euclidean metric.
 
-Positions and momenta are flat vectors; ``inv_mass`` is the diagonal of the inverse mass matrix.
+Positions and momenta are flat vectors; ``inv_mass`` is the metric (:mod:`.metric`: a diagonal vector or a Metric).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from . import rng
+from . import metric
 
 Array = jax.Array
 LogDensityFn = Callable[[Array], Array]
@@ -30,20 +30,13 @@ def logdensity_and_grad(logdensity_fn: LogDensityFn, position: Array) -> tuple[A
     return jnp.asarray(logdensity, position.dtype), jnp.asarray(grad, position.dtype)
 
 
-def kinetic_energy(momentum: Array, inv_mass: Array) -> Array:
-    """Gaussian kinetic energy ``p^T M^{-1} p / 2``."""
-    return 0.5 * jnp.sum(momentum * inv_mass * momentum)
+kinetic_energy = metric.kinetic_energy
+sample_momentum = metric.sample_momentum
 
 
 def hamiltonian(state: IntegratorState, inv_mass: Array) -> Array:
     """Total energy: potential (``-logdensity``) plus kinetic energy."""
     return -state.logdensity + kinetic_energy(state.momentum, inv_mass)
-
-
-def sample_momentum(key: Array, inv_mass: Array) -> Array:
-    """Draw ``p ~ N(0, M)`` with ``M = diag(1 / inv_mass)``; ``key`` is a PRNG key or a seed (:mod:`.rng`)."""
-    z = rng.normal(rng.seed_of(key), inv_mass.shape, inv_mass.dtype)
-    return z / jnp.sqrt(inv_mass)
 
 
 def leapfrog(
@@ -53,7 +46,10 @@ def leapfrog(
     dtype = state.position.dtype
     half = jnp.asarray(0.5 * step_size, dtype)
     momentum = state.momentum + half * state.logdensity_grad
-    position = state.position + jnp.asarray(step_size, dtype) * inv_mass * momentum
+    if metric.is_diagonal(inv_mass):
+        position = state.position + jnp.asarray(step_size, dtype) * metric.diag_of(inv_mass) * momentum
+    else:
+        position = state.position + jnp.asarray(step_size, dtype) * metric.velocity(momentum, inv_mass)
     logdensity, grad = logdensity_and_grad(logdensity_fn, position)
     momentum = momentum + half * grad
     return IntegratorState(position, momentum, logdensity, grad)

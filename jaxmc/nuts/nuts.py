@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from . import rng, termination
+from .metric import velocity
 from .integrator import (
     IntegratorState,
     LogDensityFn,
@@ -168,9 +169,9 @@ def build_kernel(
     way, a loop where XLA:CPU compiles the loops into single kernels (the caller knows).
 
     ``logdensity_fn`` maps a flat position to a scalar; ``state`` holds its value and gradient at
-    ``state.position`` (:func:`init`). ``inv_mass`` is the diagonal of the inverse mass matrix (same
-    shape); everything is computed in the dtype of the position. ``key`` is a JAX PRNG key or a seed
-    (:mod:`.rng`); the transition's momentum and uniforms are hashed from it where they are used
+    ``state.position`` (:func:`init`). ``inv_mass`` is the metric (:mod:`.metric`: the diagonal of the inverse mass
+    matrix, or a :class:`.metric.Metric`); everything is computed in the dtype of the position. ``key`` is a JAX
+    PRNG key or a seed (:mod:`.rng`); the transition's momentum and uniforms are hashed from it where they are used
     (:class:`TransitionRandomness`). ``momentum``, if given, must be that draw
     (``transition_randomness(key, max_treedepth).momentum(inv_mass)``), made by the caller to use it
     elsewhere too.
@@ -212,7 +213,7 @@ def build_kernel(
             state = leapfrog(logdensity_fn, c.state, signed_step, inv_mass)
             leaf = _leaf_stats(state, inv_mass, energy0, divergence_threshold)
             p = state.momentum
-            p_sharp = inv_mass * p
+            p_sharp = velocity(p, inv_mass)
             # uniform multinomial sampling within the sub-tree
             log_w = -leaf.energy_error
             log_weight = jnp.logaddexp(c.log_weight, log_w)
@@ -247,7 +248,7 @@ def build_kernel(
                momentum=None):
         dtype = state.position.dtype
         step_size = jnp.asarray(step_size, dtype)
-        inv_mass = jnp.asarray(inv_mass, dtype)
+        inv_mass = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), inv_mass)
         rand = transition_randomness(key, max_treedepth, dtype)
         if momentum is None:
             momentum = rand.momentum(inv_mass)
@@ -305,13 +306,13 @@ def build_kernel(
             rho = jnp.where(valid, c.rho + sub.rho, c.rho)
 
             turning = termination.merge_is_turning(
-                inv_mass * far.momentum,
+                velocity(far.momentum, inv_mass),
                 near.momentum,
-                inv_mass * near.momentum,
+                velocity(near.momentum, inv_mass),
                 c.rho,
                 sub.first_p,  # momentum sum of the first leaf alone
                 termination.first_p_sharp(sub.ckpts),
-                inv_mass * sub.state.momentum,
+                velocity(sub.state.momentum, inv_mass),
                 sub.rho,
             )
             return _TrajectoryCarry(

@@ -12,6 +12,7 @@ class NUTSOptions(NamedTuple):
     adaptation: str = "nutpie"  # warm-up scheme: a key of adaptation.ADAPTATIONS
     divergence_threshold: float = 1000.0  # a leapfrog step whose energy error exceeds this is divergent
     init_step_size: float | None = None  # where the first step-size search starts; None: the scheme's own
+    mass_matrix: str = "auto"  # "diag", "low_rank", "dense" or "auto": an entry of adaptation_low_rank.MASS_MATRICES
 
 
 DEFAULTS = NUTSOptions()

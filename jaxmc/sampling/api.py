@@ -10,11 +10,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import convert, step_methods
+from jaxmc import convert, sharding, step_methods
 from jaxmc.distributions.simulator import Simulator
 from jaxmc.model import modelcontext
 from jaxmc.multitrace import MultiTrace
-from jaxmc.nuts import ADAPTATIONS, DEFAULTS
+from jaxmc.nuts import ADAPTATIONS, DEFAULTS, MASS_MATRICES
+from jaxmc.sampling import converge
 from jaxmc.sampling.checkpoint import open_checkpoint
 from jaxmc.sampling.checks import warn_convergence
 from jaxmc.sampling.driver import run_chains
@@ -38,7 +39,7 @@ _ACCEPTED = ["draws", "tune", "chains", "cores", "target_accept", "max_treedepth
              "initvals", "progressbar", "discard_tuned_samples", "return_inferencedata", "idata_kwargs",
              "var_names", "chain_method", "nuts", "step", "model", "init", "compute_convergence_checks",
              "nuts_sampler", "keep_warning_stat", "quiet", "nuts_sampler_kwargs", *sorted(_IGNORED), "trace",
-             "callback", "checkpoint", "resume"]
+             "callback", "checkpoint", "resume", "devices", "shard_dim", "target_ess", "max_rhat", "max_draws"]
 
 
 def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: int | None = None,
@@ -47,17 +48,22 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
            return_inferencedata: bool = True, idata_kwargs: dict | None = None, var_names=None,
            chain_method: str | None = None, nuts: dict | None = None, step=None, model=None, init: str = "auto",
            compute_convergence_checks: bool = True, nuts_sampler: str | None = None, keep_warning_stat=False,
-           quiet: bool = False, checkpoint=None, resume: bool = False, **kwargs):
+           quiet: bool = False, checkpoint=None, resume: bool = False, devices=None, shard_dim=None,
+           target_ess: float | None = None, max_rhat: float | None = None, max_draws: int | None = None, **kwargs):
     """Draw posterior samples with NUTS (PyMC 6's signature); returns ArviZ data.
 
-    Warm-up (`tune`, 1000 steps unless given) adapts a diagonal mass matrix from gradients and draws
-    (nutpie's scheme, the default) or with Stan's windowed variances (`nuts={"adaptation": "stan"}`), and
-    the step size by dual averaging. `quiet=True` shows no progress bar and no convergence warnings.
+    Warm-up (`tune`, 1000 steps unless given) adapts the mass matrix from gradients and draws (nutpie's
+    scheme, the default; with a low-rank correction where the posterior is strongly correlated,
+    `nuts={"mass_matrix": "auto"}`, docs/mass-matrix.md) or with Stan's windowed variances
+    (`nuts={"adaptation": "stan"}`), and the step size by dual averaging. `quiet=True` shows no progress bar and no convergence warnings.
     `return_inferencedata=False` gives a MultiTrace (`jaxmc.multitrace`); `nuts_sampler="numpyro"` and the other
     external samplers run jaxmc's NUTS, with a warning (docs/sampling.md). Ctrl-C returns the draws made so
     far; `checkpoint=PATH` saves the run as it goes and `resume=True` continues it (docs/sampling.md).
     `step=` takes PyMC's step methods (pm.Metropolis, pm.Slice, pm.CompoundStep, ...; docs/step_methods.md)
-    and `init="pathfinder"` starts from a Pathfinder fit.
+    and `init="pathfinder"` starts from a Pathfinder fit. `target_ess=`/`max_rhat=` draw on past `draws` until
+    every free variable's bulk and tail ESS and R-hat meet them, or `max_draws` per chain (docs/sampling.md).
+    With several devices the chains are split over them (`devices=` picks them) and `shard_dim="N"` splits
+    the data's rows of dim N instead (docs/scale.md).
     """
     defer_interrupts()  # a Ctrl-C from here on stops the run at once and returns what is done
     nuts_sampler_kwargs = dict(kwargs.pop("nuts_sampler_kwargs", None) or {})
@@ -86,20 +92,28 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
         raise TypeError(f"pm.sample(nuts=...) must be a dict such as {{'target_accept': 0.9}}, found "
                         f"{type(nuts).__name__} {nuts!r}")
     nuts = dict(nuts or {})
-    unknown = set(nuts) - {"target_accept", "max_treedepth", "adaptation"}
+    unknown = set(nuts) - {"target_accept", "max_treedepth", "adaptation", "mass_matrix"}
     if unknown:
         raise TypeError(f"pm.sample(nuts=...) got unknown key(s) {sorted(unknown)}; accepted: "
-                        "target_accept, max_treedepth, adaptation")
+                        "target_accept, max_treedepth, adaptation, mass_matrix")
     provided = step_methods.flatten(step)  # the user's steps; the others are assigned as PyMC does
     user_nuts = [s for s in provided if isinstance(s, NUTS)]
     if len(user_nuts) == 1:  # its options are the run's NUTS settings (warnings, checkpoint)
         target_accept, max_treedepth = user_nuts[0].target_accept, user_nuts[0].max_treedepth
         nuts.setdefault("adaptation", user_nuts[0].adaptation)
+        nuts.setdefault("mass_matrix", user_nuts[0].mass_matrix)
     target_accept = nuts.get("target_accept", target_accept)
     max_treedepth = nuts.get("max_treedepth", max_treedepth)
     adaptation = nuts.get("adaptation", DEFAULTS.adaptation)
     if adaptation not in ADAPTATIONS:
         raise ValueError(f"nuts adaptation must be one of {tuple(ADAPTATIONS)}, found {adaptation!r}")
+    mass_matrix = nuts.get("mass_matrix", DEFAULTS.mass_matrix)
+    if mass_matrix not in MASS_MATRICES:
+        raise ValueError(f"pm.sample(nuts={{'mass_matrix': ...}}) must be one of {MASS_MATRICES}, found "
+                         f"{mass_matrix!r}")
+    if mass_matrix in ("low_rank", "dense") and adaptation != "nutpie":
+        raise ValueError(f"pm.sample(nuts={{'mass_matrix': {mass_matrix!r}}}) needs adaptation='nutpie', found "
+                         f"{adaptation!r}; use mass_matrix='diag' or 'auto' with it")
     if isinstance(target_accept, (bool, str)) or not isinstance(target_accept, (int, float, np.number)):
         raise TypeError(f"pm.sample(target_accept=...) must be a number in (0, 1), found "
                         f"{type(target_accept).__name__} {target_accept!r}")
@@ -126,20 +140,25 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     if chain_method == "vectorized" and jax.default_backend() == "cpu":
         warnings.warn("chain_method='vectorized' runs a batched program whose rounding differs from the default "
                       "parallel chains: the same random_seed gives other draws (docs/xla.md)", stacklevel=2)
+    placement = sharding.plan(model, model.data_values(), devices, shard_dim, chains)
+    chain_method = sharding.chain_method_for(placement, chain_method, checkpoint, idata_kwargs)
     chain_method = chain_method or default_chain_method(chains)
     if chain_method not in CHAIN_METHODS:
         raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, found {chain_method!r}")
     settings = SampleSettings(draws, tune, chains, float(target_accept), int(max_treedepth), adaptation,
-                              chain_method, cores)
+                              chain_method, cores, mass_matrix=mass_matrix)
 
     cm = model.compiled()
     _check_sampleable(model, cm)
     if len(user_nuts) == 1:  # the run's NUTS settings (nuts={...} overrides the step's, as for one NUTS step)
-        provided = [NUTS(s.vars, settings.target_accept, settings.max_treedepth, adaptation) if s is user_nuts[0]
+        provided = [NUTS(s.vars, settings.target_accept, settings.max_treedepth, adaptation,
+                         mass_matrix=mass_matrix) if s is user_nuts[0]
                     else s for s in provided]
     settings = settings._replace(steps=step_methods.assign(cm, provided, NUTS(
-        target_accept=settings.target_accept, max_treedepth=settings.max_treedepth, adaptation=adaptation)))
-    data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
+        target_accept=settings.target_accept, max_treedepth=settings.max_treedepth, adaptation=adaptation,
+        mass_matrix=mass_matrix)))
+    settings = settings._replace(targets=until_converged(settings, target_ess, max_rhat, max_draws))
+    data = placement.place_data(model.data_values())  # {k: jnp.asarray(v)} on one (the default) device
     keys = chain_keys(random_seed, chains)
     base, jitter = starting_points(model, cm, data, chains, initvals)
     jitter = jitter * jitter_scale
@@ -153,13 +172,19 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
                             random_seed is not None)
     t0 = time.perf_counter()
     result = run_chains(cm, data, base, jitter, keys, settings, names, progressbar and not quiet, keep_warmup,
-                        saver)
+                        saver, placement)
+    if not sharding.returns_results():
+        return None  # several processes: process 0 returns the run (docs/scale.md)
     sampling_time = time.perf_counter() - t0
     out_post, out_stats, warm_post, warm_stats = result[:4]
     interrupted, n_tuned = result.interrupted, int(result.tuned.max())
     attrs = {"sampling_time": sampling_time, "tuning_steps": tune, "adaptation": adaptation,
-             "chain_method": chain_method, "n_draws": out_post[next(iter(out_post))].shape[1]
-             if out_post else 0}
+             "mass_matrix": mass_matrix, "chain_method": chain_method,
+             "n_draws": out_post[next(iter(out_post))].shape[1] if out_post else 0}
+    if result.until is not None and not interrupted:  # target_ess/max_rhat: the draws per chain they took
+        attrs[converge.ATTR] = result.until[0] if result.until[1].met else -1
+        if not result.until[1].met and not quiet:
+            converge.warn_unmet(settings.targets, result.until[0], result.until[1])
     if not return_inferencedata:
         if discard_tuned_samples:
             return MultiTrace(out_post, out_stats, model=model, attrs=attrs)
@@ -181,6 +206,15 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     if compute_convergence_checks and not interrupted and not quiet:
         warn_convergence(model, out_post, out_stats, settings)
     return idata
+
+
+def until_converged(settings: SampleSettings, target_ess, max_rhat, max_draws):
+    """pm.sample's target_ess / max_rhat / max_draws checked (jaxmc.sampling.converge.Targets, None without)."""
+    targets = converge.targets(target_ess, max_rhat, max_draws, settings.draws)
+    if targets is not None and any(isinstance(a.step, step_methods.DEMetropolisZ) for a in settings.steps):
+        raise ValueError("pm.sample(target_ess=/max_rhat=) cannot draw past `draws` with DEMetropolisZ, whose "
+                         "history is sized to tune + draws: give draws= the length you need instead")
+    return targets
 
 
 def _pathfinder_start(model, cm, data, keys, initvals, base, jitter):

@@ -10,12 +10,12 @@ import warnings
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxmc.progress import SamplingProgress
 from jaxmc.interrupt import Interrupt, in_background
 from jaxmc.iterate import Pacer
+from jaxmc.sampling.converge import check, next_draws, status
 from jaxmc.sampling.programs import chunk_length, executables, output_avals
 from jaxmc.sampling.settings import SampleSettings
 from jaxmc.sampling.start import start_failed
@@ -32,16 +32,18 @@ class SampleResult(NamedTuple):
     tuned: np.ndarray
     drawn: np.ndarray
     interrupted: bool
+    until: tuple | None = None  # with target_ess/max_rhat: (draws per chain at the last check, converge.Check)
 
 
 def _drive(call, state, total: int, chunk: int, record, stopped=lambda: False, start: int = 0):
     """Run steps start .. total - 1 through `call(state, start, stop) -> (state, out)` in calls paced by a
     `Pacer`; `record(start, n, out, state)` gets each call's output on the host (leading step axis not cut)."""
     pacer = Pacer(chunk)
+    paced = jax.process_count() == 1  # several processes make the same calls: whole chunks (docs/scale.md)
     while start < total and not stopped():
-        n = min(pacer.n, total - start)
+        n = min(pacer.n if paced else chunk, total - start)
         t0 = time.perf_counter()
-        state, out = call(state, jnp.int32(start), jnp.int32(start + n))
+        state, out = call(state, np.int32(start), np.int32(start + n))  # host scalars (jax ones would compile a cast)
         out = jax.device_get(out)
         pacer.timed(n, time.perf_counter() - t0)
         record(start, n, out, state)
@@ -94,7 +96,18 @@ class Output:
             out.update({(part, k): a[:, :n] for k, a in arrays.items()})
         return out
 
+    def grow(self, draws: int) -> None:
+        """Room for `draws` draws per chain (sampling until converged), the draws so far kept."""
+        for part in ("posterior", "stats"):
+            for k, a in self.parts[part].items():
+                self.parts[part][k] = new = np.empty((a.shape[0], draws, *a.shape[2:]), a.dtype)
+                new[:, :a.shape[1]] = a
+        self.draws = draws
+
     def restore(self, arrays: dict, done) -> None:
+        longest = max((a.shape[1] for (part, _), a in arrays.items() if part == "posterior"), default=0)
+        if longest > self.draws:  # a checkpoint of a run that drew past `draws` (target_ess)
+            self.grow(longest)
         for (part, k), a in arrays.items():
             self.parts[part][k][:, :a.shape[1]] = a
         self.done[:] = done
@@ -124,8 +137,9 @@ def _trim(a: np.ndarray, counts) -> np.ndarray:
 
 
 def run_chains(cm, data, base, jitter, keys, settings: SampleSettings, names, progressbar,
-               keep_warmup: bool = False, checkpoint=None) -> SampleResult:
-    """Compile (in the background), start and run every chain; Ctrl-C at any point returns what is done."""
+               keep_warmup: bool = False, checkpoint=None, placement=None) -> SampleResult:
+    """Compile (in the background), start and run every chain; Ctrl-C at any point returns what is done.
+    A `placement` over several devices (jaxmc.sharding) runs the partitioned programs on them."""
     total = settings.tune + settings.draws
     chunk = chunk_length(cm.model, names)
     vectorized = settings.chain_method == "vectorized"
@@ -134,25 +148,32 @@ def run_chains(cm, data, base, jitter, keys, settings: SampleSettings, names, pr
         keys = saved.keys
     output = Output(output_avals(cm, settings, names, data, base.dtype), len(keys), settings.tune, settings.draws,
                     keep_warmup)
+    until = None
     with Interrupt() as stop:
         compiled = None if stop.is_set() else in_background(executables, cm, settings, names, chunk, vectorized,
-                                                             keys, base, jitter, data)
+                                                             keys, base, jitter, data, placement)
         if compiled is not None and stop.wait([compiled]):
             try:
-                _run(compiled.result(), cm, data, base, jitter, keys, settings, progressbar, output, checkpoint,
-                     stop, vectorized, chunk, total)
+                until = _run(compiled.result(), cm, data, base, jitter, keys, settings, progressbar, output,
+                             checkpoint, stop, vectorized, chunk, total, placement)
             except KeyboardInterrupt:  # raised by code of the user's (a progress callback) or outside the main thread
                 stop.requested.set()
     interrupted = stop.is_set()
-    result = output.finish(interrupted)
+    result = output.finish(interrupted)._replace(until=until)
     if interrupted:
-        warnings.warn(interrupted_message(result, settings, keep_warmup), stacklevel=3)  # the caller of pm.sample
+        message = interrupted_message(result, settings._replace(draws=output.draws), keep_warmup)
+        warnings.warn(message, stacklevel=3)  # the caller of pm.sample
     return result
 
 
 def _run(executables_, cm, data, base, jitter, keys, settings, progressbar, output, checkpoint, stop, vectorized,
-         chunk, total):
+         chunk, total, placement=None):
     init, run = executables_
+    if placement is not None and placement.spans:  # global arrays (several processes take no host arrays)
+        put, cs = placement.put, placement.chain_sharding if vectorized else None
+        init_exe, run_exe = init, run
+        init = lambda k, b, j, d: init_exe(put(k, cs), put(b, cs), put(j), d)  # noqa: E731
+        run = lambda st, k, a, b, d: run_exe(st, put(k, cs), put(a), put(b), d)  # noqa: E731
     saved = checkpoint.saved if checkpoint is not None else None
     if vectorized:
         state, x, ok = init(keys, base, jitter, data)
@@ -168,20 +189,35 @@ def _run(executables_, cm, data, base, jitter, keys, settings, progressbar, outp
         output.restore(saved.arrays, saved.done)
     progress = SamplingProgress(settings, progressbar)
     progress.done = int(output.done.sum())
+    until, targets = None, settings.targets
     with progress:
-        if vectorized:
-            def record(start, n, out, st):
-                output.write(slice(None), start, n, out)
-                progress.update(start, n, out[1])
-                if checkpoint is not None and checkpoint.due():
-                    checkpoint.save(keys, jax.device_get(st), output.done.copy(), output)
+        while True:  # one round without targets; with them, rounds until they are met (jaxmc.sampling.converge)
+            if vectorized:
+                def record(start, n, out, st):
+                    output.write(slice(None), start, n, out)
+                    progress.update(start, n, out[1])
+                    if checkpoint is not None and checkpoint.due():
+                        checkpoint.save(keys, jax.device_get(st), output.done.copy(), output)
 
-            state = _drive(lambda st, a, b: run(st, keys, a, b, data), state, total, chunk, record, stop.is_set,
-                           int(output.done.min()))
-            if checkpoint is not None and (stop.is_set() or checkpoint.due()):  # always after Ctrl-C
-                checkpoint.save(keys, jax.device_get(state), output.done.copy(), output)
-        else:
-            _run_separately(run, state, keys, data, total, chunk, settings, progress, output, checkpoint, stop)
+                state = _drive(lambda st, a, b: run(st, keys, a, b, data), state, total, chunk, record,
+                               stop.is_set, int(output.done.min()))
+                if checkpoint is not None and (stop.is_set() or checkpoint.due()):  # always after Ctrl-C
+                    checkpoint.save(keys, jax.device_get(state), output.done.copy(), output)
+            else:
+                state = _run_separately(run, state, keys, data, total, chunk, settings, progress, output,
+                                        checkpoint, stop)
+            if targets is None or stop.is_set():
+                return until
+            n = total - settings.tune
+            until = (n, check(cm.model, output.parts["posterior"], n, targets))
+            more = next_draws(targets, n, until[1])
+            progress.note(("converged: " if until[1].met else "") + status(targets, until[1]))
+            if more is None:
+                return until
+            if more > output.draws:  # else a resumed run drew them before: the rounds replay its checks
+                output.grow(more)
+            progress.extend(more)
+            total = settings.tune + more
 
 
 def _run_separately(run, states, keys, data, total, chunk, settings, progress, output, checkpoint, stop):
@@ -227,6 +263,7 @@ def _run_separately(run, states, keys, data, total, chunk, settings, progress, o
     finally:
         pool.shutdown(wait=False)
     save(force=stop.is_set())  # always after Ctrl-C
+    return latest
 
 
 def interrupted_message(result: SampleResult, settings: SampleSettings, keep_warmup: bool) -> str:

@@ -7,17 +7,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import chunks, convert
+from jaxmc import chunks, convert, sharding
 from jaxmc.model import modelcontext
 from jaxmc.progress import ProgressBar
 from jaxmc.trace_draws import SAMPLE_DIMS, read_trace
 
 
 def compute_log_density(idata, *, var_names=None, extend_inferencedata: bool = True, model=None,
-                        kind: str = "likelihood", sample_dims=SAMPLE_DIMS, progressbar: bool = True, **kwargs):
+                        kind: str = "likelihood", sample_dims=SAMPLE_DIMS, progressbar: bool = True,
+                        shard_dim=None, devices=None, **kwargs):
     """Elementwise log density of the observed (`kind="likelihood"`) or free (`kind="prior"`) variables at every
     draw of `idata`'s posterior, in the constrained space and without Jacobian terms, as PyMC. Returns `idata`
-    with a `log_<kind>` group when `extend_inferencedata` (and `idata` is ArviZ data), else an xarray Dataset."""
+    with a `log_<kind>` group when `extend_inferencedata` (and `idata` is ArviZ data), else an xarray Dataset.
+    `shard_dim`/`devices` split the data over devices as in pm.sample (docs/scale.md)."""
     kwargs.pop("backend", None)
     kwargs.pop("compile_kwargs", None)
     if kwargs:
@@ -41,7 +43,7 @@ def compute_log_density(idata, *, var_names=None, extend_inferencedata: bool = T
         raise KeyError(f"compute_log_{kind}: the posterior lacks free variable(s) {missing} of the model; sample "
                        "them (do not drop them with var_names) to use this trace")
     cm = model.compiled()
-    data = {k: jnp.asarray(v) for k, v in model.data_values().items()}
+    data = sharding.placed_data(model, shard_dim, devices, f"compute_log_{kind}")
     fn = jax.jit(jax.vmap(lambda v, d: cm.loglik_from_values(v, d, tuple(names)), in_axes=(0, None)))
     n = draws.n
     flat = draws.flat(free)

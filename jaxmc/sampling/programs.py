@@ -11,6 +11,7 @@ import numpy as np
 
 from jaxmc import config, cpu_ops, step_methods, xla
 from jaxmc.nuts import rng
+from jaxmc.nuts.metric import with_diagonal
 from jaxmc.sampling.settings import SampleSettings
 from jaxmc.sampling.start import find_start
 
@@ -29,13 +30,18 @@ def chunk_length(model, names) -> int:
     return int(np.clip(CHUNK_BYTES // per_step, 10, MAX_CHUNK))
 
 
-def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool):
+def _build_programs(cm, settings: SampleSettings, names, chunk: int, vectorized: bool, placement=None):
     """jit-compiled (init, run_chunk), vmapped over chains when `vectorized`; cached on the model so that
-    sampling again (new data of the same shapes, another seed) reuses the compiled program."""
+    sampling again (new data of the same shapes, another seed) reuses the compiled program. A `placement`
+    over several devices (jaxmc.sharding) gives the programs its shardings."""
     steps = run_steps(cm, settings)
+    spans = placement is not None and placement.spans
+    where = (placement.mesh, placement.chains_split, tuple(sorted(placement.data_axes.items()))
+             if placement.data_axes else None) if spans else None
     key = (cm.jacobian, settings.tune, settings.draws if _keeps_history(steps) else None, settings.nuts_options,
-           tuple(a.key for a in steps), settings.seeded_mass, tuple(names), chunk, vectorized)
-    return cm.model.program("sample", key, lambda: _make_programs(cm, settings, steps, names, chunk, vectorized))
+           tuple(a.key for a in steps), settings.seeded_mass, tuple(names), chunk, vectorized, where)
+    return cm.model.program("sample", key, lambda: _make_programs(cm, settings, steps, names, chunk, vectorized,
+                                                                  placement if spans else None))
 
 
 def run_steps(cm, settings: SampleSettings) -> tuple:
@@ -58,7 +64,7 @@ def _kernels(cm, settings: SampleSettings, steps):
                                                  len(steps) > 1, loop)) for a in steps]
 
 
-def _make_programs(cm, settings: SampleSettings, steps, names, chunk: int, vectorized: bool):
+def _make_programs(cm, settings: SampleSettings, steps, names, chunk: int, vectorized: bool, placement=None):
     """The single-chain init and chunk functions: the run's steps applied one after the other at each draw,
     each a pure kernel over its coordinates of the flat point (jaxmc.step_methods)."""
     # a nested jit: every call site below (starting point, leapfrog, step-size search) reuses one trace of
@@ -75,8 +81,9 @@ def _make_programs(cm, settings: SampleSettings, steps, names, chunk: int, vecto
         x, ok = find_start(logp, k_start, base, jitter, data)
         states = tuple(k.init(key, x, lambda v: logp(v, data)) for k in kernels)
         if inv_mass is not None:
-            states = tuple(st._replace(inv_mass=inv_mass[np.asarray(a.index)].astype(x.dtype))
-                           if hasattr(st, "inv_mass") else st for st, a in zip(states, steps))
+            seeded = [inv_mass[np.asarray(a.index)].astype(x.dtype) for a in steps]
+            states = tuple(st._replace(inv_mass=with_diagonal(st.inv_mass, v)) if hasattr(st, "inv_mass") else st
+                           for st, v in zip(states, seeded))
         return (x, states), x, ok
 
     def step(state, xs, data):
@@ -118,11 +125,19 @@ def _make_programs(cm, settings: SampleSettings, steps, names, chunk: int, vecto
 
     opts = config.compiler_options()
     if vectorized:
-        init = jax.jit(jax.vmap(init_one, in_axes=(0, 0, None, None)), compiler_options=opts)
-        run = jax.jit(jax.vmap(chunk_one, in_axes=(0, 0, None, None, None)), compiler_options=opts)
-    else:
-        init = jax.jit(init_one, compiler_options=opts)
-        run = jax.jit(chunk_one, compiler_options=opts)
+        init_one, chunk_one = (jax.vmap(init_one, in_axes=(0, 0, None, None)),
+                               jax.vmap(chunk_one, in_axes=(0, 0, None, None, None)))
+    if placement is None:
+        return jax.jit(init_one, compiler_options=opts), jax.jit(chunk_one, compiler_options=opts)
+    # several devices: the chain axis split or replicated, the data as placed; XLA partitions the programs and
+    # adds the reductions (docs/scale.md)
+    rep, data = placement.replicated, placement.data_shardings(cm.model.data_values())
+    cs = placement.chain_sharding if vectorized else rep
+    if vectorized and placement.chains_split:  # each device its own chains, whole loops without collectives
+        init_one, chunk_one = placement.per_device(init_one, 2, 2), placement.per_device(chunk_one, 2, 3)
+    out = rep if jax.process_count() > 1 else cs  # what the host reads: whole on every process, where several
+    init = jax.jit(init_one, in_shardings=(cs, cs, rep, data), out_shardings=(cs, out, out), compiler_options=opts)
+    run = jax.jit(chunk_one, in_shardings=(cs, cs, rep, rep, data), out_shardings=(cs, out), compiler_options=opts)
     return init, run
 
 
@@ -137,26 +152,37 @@ def output_avals(cm, settings, names, data, dtype):
     values = {n: values[n] for n in names}  # in the model's order (eval_shape sorts the keys)
     steps = run_steps(cm, settings)
     kernels = _kernels(cm, settings, steps)
-    stats = jax.eval_shape(lambda: _empty_stats(kernels, dtype))
-    order = list(dict.fromkeys(n for k in kernels for n in k.empty_stats(dtype)))  # eval_shape sorts them
+    order = []  # the stats' order, noted while tracing (eval_shape sorts the keys); no eager op to compile
+
+    def empty():
+        per_kernel = [k.empty_stats(dtype) for k in kernels]
+        order.extend(dict.fromkeys(n for st in per_kernel for n in st))
+        return step_methods.merge_stats(per_kernel)
+
+    stats = jax.eval_shape(empty)
     return values, {n: stats[n] for n in order}
 
 
-def executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data):
+def executables(cm, settings, names, chunk, vectorized, keys, base, jitter, data, placement=None):
     """Ahead-of-time compiled (init, run_chunk) for these argument shapes, compiled concurrently (XLA
     releases the GIL while it compiles) and cached on the model."""
-    init, run = _build_programs(cm, settings, names, chunk, vectorized)
+    init, run = _build_programs(cm, settings, names, chunk, vectorized, placement)
     init_args = (keys, base, jitter, data) if vectorized else (keys[0], base[0], jitter, data)
     sig = jax.tree_util.tree_map(lambda a: (jnp.shape(a), jnp.result_type(a)), init_args)
+    if placement is not None and placement.spans:  # lowered from shapes: host arrays cannot span processes
+        init_args = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)),
+                                           init_args)
+        data = init_args[3]
 
     def compile_both():
         # the chunk program compiles longest: start it first, and lower the init program meanwhile
         state = jax.eval_shape(init, *init_args)[0]
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            opts = config.compiler_options()
-            run_exe = pool.submit(xla.compile_program, run.lower(state, init_args[0], jnp.int32(0), jnp.int32(0),
-                                                                 data), opts)
-            init_exe = pool.submit(xla.compile_program, init.lower(*init_args), opts)
+            opts, where = config.compiler_options(), None if placement is None else placement.devices
+            start = jax.ShapeDtypeStruct((), jnp.int32)
+            run_exe = pool.submit(xla.compile_program, run.lower(state, init_args[0], start, start, data), opts,
+                                  where)
+            init_exe = pool.submit(xla.compile_program, init.lower(*init_args), opts, where)
             return init_exe.result(), run_exe.result()
 
     return cm.model.program("sample executables", (id(init), str(sig)), compile_both)

@@ -30,12 +30,14 @@ class SampleSettings(NamedTuple):
     cores: int
     steps: tuple = ()  # the run's step methods (jaxmc.step_methods.assign); () = NUTS and PyMC's defaults
     seeded_mass: bool = False  # the init program gets (jitter, initial inverse mass) stacked (init="pathfinder")
+    targets: object = None  # jaxmc.sampling.converge.Targets: draw on until they are met (target_ess, max_rhat)
+    mass_matrix: str = DEFAULTS.mass_matrix  # the NUTS metric: "auto", "diag", "low_rank" or "dense"
 
     @property
     def nuts_options(self) -> NUTSOptions:
         """The chain's options: these settings, the defaults for the others."""
         return DEFAULTS._replace(target_accept=self.target_accept, max_treedepth=self.max_treedepth,
-                                 adaptation=self.adaptation)
+                                 adaptation=self.adaptation, mass_matrix=self.mass_matrix)
 
 
 #: warm-up steps when `tune=None` (PyMC 6's default asks the step method; its NUTS asks for 1000)
@@ -50,8 +52,10 @@ INIT_JITTER = {"auto": 1.0, "jitter+adapt_diag": 1.0, "jitter+adapt_diag_grad": 
 INIT_PATHFINDER = ("pathfinder", "pathfinder+adapt_diag")
 #: PyMC's other `init` values, refused with what to do instead
 INIT_REFUSED = {
-    "adapt_full": "jaxmc adapts a diagonal mass matrix only",
-    "jitter+adapt_full": "jaxmc adapts a diagonal mass matrix only",
+    "adapt_full": "jaxmc's init schemes seed a diagonal mass matrix; for a full one pass "
+                  "nuts={'mass_matrix': 'dense'}",
+    "jitter+adapt_full": "jaxmc's init schemes seed a diagonal mass matrix; for a full one pass "
+                         "nuts={'mass_matrix': 'dense'}",
     "advi": "jaxmc has no ADVI initialisation", "advi+adapt_diag": "jaxmc has no ADVI initialisation",
     "advi_map": "jaxmc has no ADVI initialisation",
     "map": "jaxmc does not start from the MAP", "jitter+map": "jaxmc does not start from the MAP",

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxmc.nuts import DEFAULTS, HMCState, build_chain, leapfrog, stan_adaptation
+from jaxmc.nuts import DEFAULTS, MASS_MATRICES, HMCState, build_chain, leapfrog, stan_adaptation
 from jaxmc.nuts import init as nuts_init
 from jaxmc.nuts.integrator import IntegratorState, hamiltonian, sample_momentum
 from jaxmc.step_methods.base import COMPATIBLE, IDEAL, INCOMPATIBLE, Block, BlockedStep, Kernel, Setup
@@ -36,15 +36,18 @@ class NUTS(BlockedStep):
 
     def __init__(self, vars=None, target_accept: float = DEFAULTS.target_accept,
                  max_treedepth: int = DEFAULTS.max_treedepth, adaptation: str = DEFAULTS.adaptation, model=None,
-                 **kwargs):
+                 mass_matrix: str = DEFAULTS.mass_matrix, **kwargs):
         unknown = set(kwargs) - IGNORED_NUTS_KEYWORDS
         if unknown:
             raise TypeError(f"pm.NUTS got unknown keyword argument(s) {sorted(unknown)}; accepted: "
-                            "vars, target_accept, max_treedepth, adaptation, model")
+                            "vars, target_accept, max_treedepth, adaptation, model, mass_matrix")
         super().__init__(vars, model)
         self.target_accept = target_accept
         self.max_treedepth = max_treedepth
         self.adaptation = adaptation
+        if mass_matrix not in MASS_MATRICES:
+            raise ValueError(f"pm.NUTS(mass_matrix=...) must be one of {MASS_MATRICES}, found {mass_matrix!r}")
+        self.mass_matrix = mass_matrix
 
     @staticmethod
     def competence(slot, discrete):
@@ -52,7 +55,7 @@ class NUTS(BlockedStep):
 
     def options(self):
         return DEFAULTS._replace(target_accept=float(self.target_accept), max_treedepth=int(self.max_treedepth),
-                                 adaptation=self.adaptation)
+                                 adaptation=self.adaptation, mass_matrix=self.mass_matrix)
 
     def kernel(self, cm, setup: Setup) -> Kernel:
         init_fn, step_fn = build_chain(setup.tune, self.options(), slot_loop=setup.slot_loop)

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmc import config
+from jaxmc import config, sharding
 from jaxmc.aot import AheadOfTime
 from jaxmc.iterate import run_loop, warn_interrupted
 from jaxmc.model.context import modelcontext
@@ -140,8 +140,10 @@ class Inference:
     # ------------------------------------------------------------------ fitting
     def fit(self, n=10000, score=None, callbacks=None, progressbar=True, progressbar_theme=None, *, obj_n_mc=None,
             tf_n_mc=None, obj_optimizer=adagrad_window, test_optimizer=adagrad_window,
-            total_grad_norm_constraint=None, backend=None, include_transformed=False, **kwargs):
-        """Run `n` iterations of the optimisation and return the approximation (PyMC's `Inference.fit`)."""
+            total_grad_norm_constraint=None, backend=None, include_transformed=False, shard_dim=None, devices=None,
+            **kwargs):
+        """Run `n` iterations of the optimisation and return the approximation (PyMC's `Inference.fit`).
+        `shard_dim`/`devices` split the data over devices as in pm.sample (docs/scale.md)."""
         where = f"{type(self).__name__}.fit"
         for key in kwargs:
             if key in PYTENSOR_ONLY:
@@ -166,6 +168,9 @@ class Inference:
         opt = as_optimizer(obj_optimizer, f"{where}(obj_optimizer=...)")
         as_optimizer(test_optimizer, f"{where}(test_optimizer=...)")
         approx, model = self.approx, self.approx.model
+        self._shard = (shard_dim, devices)
+        if shard_dim is not None or devices is not None:
+            sharding.placed_data(model, shard_dim, devices, where)  # its checks, before anything compiles
         from jaxmc.model.minibatch import minibatch_indices
 
         indices = minibatch_indices(model)
@@ -209,7 +214,8 @@ class Inference:
     def _run(self, n, progressbar):
         done0, program, callbacks, score, chunk, every = self.state
         approx = self.approx
-        data = approx.model.data_values()
+        shard = getattr(self, "_shard", (None, None))
+        data = approx.model.data_values() if shard == (None, None) else sharding.placed_data(approx.model, *shard)
         losses, stop = [], {}
 
         def run_chunk(state, start, stop_):

@@ -3,9 +3,9 @@
 Source: https://github.com/pymc-devs/pymc-examples/blob/main/examples/gaussian_processes/GP-Latent.ipynb
 (MIT license, see LICENSE-pymc-examples). Model code as in the notebook; `nuts_sampler="numpyro"` -> PyMC's
 default sampler (500 draws, 4 chains; classification with 150 of the notebook's 300 points); the classification
-labels are drawn with a seed; the true functions are drawn with numpy's multivariate_normal and a 1e-8
-jitter (PyMC 6's MvNormal draw of the singular ExpQuad covariance gives NaN); plotting dropped; compared: the
-hyperparameters, and f of the regression.
+labels are drawn with numpy (`pm.draw(..., random_seed=rng)` draws other labels in each library); the true
+functions are drawn with numpy's multivariate_normal and a 1e-8 jitter (PyMC 6's MvNormal draw of the singular
+ExpQuad covariance gives NaN); plotting dropped; compared: the hyperparameters, and f of the regression.
 """
 
 import os
@@ -91,7 +91,7 @@ mean = np.zeros(n)
 f_true = rng.multivariate_normal(mean, K + 1e-8 * np.eye(n))
 
 # Sample the GP through the likelihood
-y = pm.draw(pm.Bernoulli.dist(p=pm.math.invlogit(f_true)), random_seed=rng)
+y = rng.binomial(1, 1.0 / (1.0 + np.exp(-f_true)))
 
 with pm.Model() as class_model:
     ell = pm.InverseGamma("ell", mu=1.0, sigma=0.5)

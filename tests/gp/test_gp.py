@@ -292,9 +292,24 @@ def _classification(lib):
     return model
 
 
+def _student_t_process(lib):
+    """A Student-t process prior with Gaussian observations (gp.TP), n = 30."""
+    rng = np.random.default_rng(13)
+    x = np.sort(rng.uniform(0, 10, 30))[:, None]
+    y = np.sin(x[:, 0]) + 0.3 * rng.standard_t(3, size=30)
+    with lib.Model() as model:
+        ell = lib.Gamma("ell", alpha=2, beta=1)
+        f = lib.gp.TP(scale_func=lib.gp.cov.ExpQuad(1, ell), nu=5).prior("f", X=x)
+        sigma = lib.HalfNormal("sigma", 1.0)
+        lib.Normal("y", mu=f, sigma=sigma, observed=y)
+    return model
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("build,names", [(_regression, ["ell", "eta", "sigma"]),
-                                         (_classification, ["ell", "eta", "f"])], ids=["marginal", "latent"])
+                                         (_classification, ["ell", "eta", "f"]),
+                                         (_student_t_process, ["ell", "sigma", "f"])],
+                         ids=["marginal", "latent", "tp"])
 def test_posterior_agrees_with_pymc(build, names):
     pymc = _pymc()
     mine = _sample(pm, build(pm), 1)

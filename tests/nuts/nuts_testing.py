@@ -19,7 +19,9 @@ jit_leapfrog = jax.jit(leapfrog, static_argnums=0)
 
 
 def chain_fns(num_tune, **options):
-    """``build_chain`` with the default options but ``options``, and the sampler's ``slot_loop``."""
+    """``build_chain`` with the default options but ``options`` (the diagonal metric unless ``mass_matrix`` is
+    given: these tests check the kernel and the diagonal schemes), and the sampler's ``slot_loop``."""
+    options.setdefault("mass_matrix", "diag")
     return build_chain(num_tune, DEFAULTS._replace(**options), slot_loop=SLOT_LOOP)
 
 

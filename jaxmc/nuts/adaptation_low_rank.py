@@ -1,0 +1,271 @@
+"""nutpie's low-rank modified mass-matrix adaptation (and its full-rank "dense" variant) as a warm-up scheme, and the
+choice between it and the diagonal schemes by ``NUTSOptions.mass_matrix``."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from . import dual_averaging as da
+from .adaptation import (
+    NUTPIE_INITIAL_STEP,
+    VARIANCE_CLIP,
+    Adaptation,
+    NutpieSchedule,
+    build_adaptation,
+    initial_step_of,
+    inv_mass_from_grad,
+    nutpie_prepare,
+    nutpie_schedule,
+    tree_where,
+)
+from .metric import Metric, diagonal, low_rank
+from .nuts import HMCState, NUTSInfo
+from .options import NUTSOptions
+
+Array = jax.Array
+
+#: the values of ``NUTSOptions.mass_matrix``
+MASS_MATRICES = ("auto", "diag", "low_rank", "dense")
+#: nuts-rs ``LowRankSettings`` defaults: the regularisation of the draw and gradient covariances, and the cutoff
+#: outside of which (``lambda > cutoff`` or ``lambda < 1 / cutoff``) an eigenvalue enters the metric
+LOW_RANK_GAMMA = 1e-5
+EIGVAL_CUTOFF = 2.0
+#: nuts-rs ``LowRankNutsSettings``: after the early window the metric is refitted every this many draws
+LOW_RANK_UPDATE_FREQ = 20
+#: most low-rank columns kept (the most extreme eigenvalues outside the cutoff); the metric costs O(d k) per step
+MAX_RANK = 16
+#: up to this many dimensions the low-rank fit works in the whole (scaled) space; above, in the span of the leading
+#: directions of the draws and of the gradients (eigen-decompositions stay small)
+FULL_SPACE_DIM = 32
+#: the window buffer holds this many ``switch_freq`` windows of draws (a foreground window is at most about 3)
+BUFFER_WINDOWS = 3
+#: "auto" keeps the low-rank columns only when the fitted metric's condition number in the scaled space (largest over
+#: smallest eigenvalue, 1 included) reaches this: below it the gain in step size is too small to pay for the O(d k)
+#: work per leapfrog step and the chain runs the diagonal formulas (eight schools: 1, the radon model: about 10, the
+#: correlated regressions kidiq, mesquite, kilpisjarvi: 100 to 10^5)
+AUTO_MIN_CONDITION = 20.0
+#: "auto" uses the diagonal metric above this many dimensions: there the refits (every 10-20 warm-up draws), the
+#: window buffer (2 x 240 x d numbers per chain) and the kernel compiled for both metrics cost more than the
+#: typical gain (the radon model, 89 dimensions: 30-40% fewer ESS per second); "low_rank" has no limit
+AUTO_MAX_DIM = 64
+#: "dense" (a full-rank metric, O(d^2) per leapfrog step) is refused above this many dimensions
+DENSE_MAX_DIM = 200
+
+
+class LowRankAdaptState(NamedTuple):
+    """Dual averaging plus a ring buffer of the window's draws and gradients (``slot_id``: the running number of the
+    draw in each slot, -1 when empty); the foreground window holds draws from ``fg_start`` on, the background from
+    ``bg_start`` on."""
+
+    dual_avg: da.DualAveragingState
+    draws: Array  # (capacity, d)
+    grads: Array  # (capacity, d)
+    slot_id: Array  # (capacity,)
+    added: Array  # draws added so far
+    fg_start: Array
+    bg_start: Array
+    has_initial_mass_matrix: Array  # True until the metric is first fitted
+    search_pending: Array
+
+
+def resolve_mass_matrix(options: NUTSOptions, dim: int) -> str:
+    """The metric a chain of ``dim`` coordinates uses: "diag", "low_rank" or "dense" (``"auto"`` is low-rank with
+    nutpie's adaptation for 2 <= dim <= :data:`AUTO_MAX_DIM`, else diagonal)."""
+    kind = options.mass_matrix
+    if kind not in MASS_MATRICES:
+        raise ValueError(f"nuts mass_matrix must be one of {MASS_MATRICES}, found {kind!r}")
+    if kind == "auto":
+        return "low_rank" if options.adaptation == "nutpie" and 2 <= dim <= AUTO_MAX_DIM else "diag"
+    if kind != "diag" and options.adaptation != "nutpie":
+        raise ValueError(f"nuts mass_matrix={kind!r} needs adaptation='nutpie', found adaptation="
+                         f"{options.adaptation!r}; use mass_matrix='diag' with it")
+    if kind == "dense" and dim > DENSE_MAX_DIM:
+        raise ValueError(f"nuts mass_matrix='dense' costs O(d^2) per leapfrog step and is limited to "
+                         f"{DENSE_MAX_DIM} dimensions, found {dim}; use mass_matrix='low_rank' or 'auto'")
+    return kind
+
+
+def spd_mean(a: Array, b: Array) -> Array:
+    """The SPD matrix ``S`` with ``S b S = a`` (the geometric mean of ``a`` and ``b^-1``):
+    ``S = b^(-1/2) (b^(1/2) a b^(1/2))^(1/2) b^(-1/2)``."""
+    e, v = jnp.linalg.eigh(b)
+    b_half = (v * jnp.sqrt(e)) @ v.T
+    b_inv_half = (v / jnp.sqrt(e)) @ v.T
+    e2, v2 = jnp.linalg.eigh(b_half @ a @ b_half)
+    m_half = (v2 * jnp.sqrt(jnp.maximum(e2, 0.0))) @ v2.T
+    return b_inv_half @ m_half @ b_inv_half
+
+
+def _top_directions(z: Array, width: int, iterations: int = 3) -> Array:
+    """An orthonormal (d x width) basis of the leading right singular directions of ``z`` (subspace iteration from
+    a fixed start, so the fit stays a pure function of the window)."""
+    start = jax.random.normal(jax.random.PRNGKey(0), (z.shape[1], width), z.dtype)
+    q = jnp.linalg.qr(start)[0]
+    for _ in range(iterations):
+        q = jnp.linalg.qr(z.T @ (z @ q))[0]
+    return q
+
+
+def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutoff: float | None,
+               gamma: float = LOW_RANK_GAMMA, min_condition: float | None = None) -> tuple[Metric, Array]:
+    """nutpie's low-rank modified metric from a window of draws and gradients (rows where ``valid``); returns it and
+    whether it is finite.
+
+    Diagonal scaling ``sigma^2 = sqrt(var(draws) / var(grads))``; in the scaled space (draws / sigma, gradients *
+    sigma, centred) a subspace: the whole space for ``d <=`` :data:`FULL_SPACE_DIM` (and for ``cutoff`` None),
+    else the ``k`` leading directions of the draws plus those of the gradients; there the covariances ``C_x = X X^T
+    / gamma + I`` and ``C_g``, and the eigen-decomposition of ``S`` with ``S C_g S = C_x`` (the minimiser of the
+    sample Fisher divergence among Gaussians). Eigenvalues outside ``[1 / cutoff, cutoff]`` are kept (all when
+    ``cutoff`` is None), the ``k = previous.vecs.shape[1]`` most extreme ones; none when ``min_condition`` is given
+    and the kept ones span a smaller condition number.
+    """
+    dtype = draws.dtype
+    dim = draws.shape[1]
+    rank = previous.vecs.shape[1]
+    w = valid.astype(dtype)[:, None]
+    n = jnp.sum(w)
+    mean_x = jnp.sum(w * draws, 0) / n
+    mean_g = jnp.sum(w * grads, 0) / n
+    dx = (draws - mean_x) * w
+    dg = (grads - mean_g) * w
+    var = jnp.sqrt(jnp.sum(dx * dx, 0) / jnp.sum(dg * dg, 0))
+    good = jnp.isfinite(var) & (var != 0)
+    inv_mass = jnp.where(good, jnp.clip(var, *VARIANCE_CLIP), previous.inv_mass)
+    sigma = jnp.sqrt(inv_mass)
+    xs, gs = dx / sigma, dg * sigma
+    if dim <= FULL_SPACE_DIM or cutoff is None:
+        basis = None
+        px, pg = xs, gs
+    else:
+        width = (rank + 1) // 2  # the leading directions of each: a subspace of about k dimensions
+        both = jnp.concatenate([_top_directions(xs, width), _top_directions(gs, width)], axis=1)
+        basis = jnp.linalg.qr(both)[0]
+        px, pg = xs @ basis, gs @ basis
+    eye = jnp.eye(px.shape[1], dtype=dtype)
+    cov_x = px.T @ px / gamma + eye
+    cov_g = pg.T @ pg / gamma + eye
+    vals, vecs = jnp.linalg.eigh(spd_mean(cov_x, cov_g))
+    extreme = jnp.abs(jnp.log(vals))
+    if cutoff is not None:
+        extreme = jnp.where((vals > cutoff) | (vals < 1.0 / cutoff), extreme, -1.0)
+    top, index = jax.lax.top_k(extreme, rank)
+    keep = top >= 0
+    if min_condition is not None:
+        kept = jnp.where(keep, vals[index], 1.0)
+        keep = keep & (jnp.maximum(jnp.max(kept), 1.0) / jnp.minimum(jnp.min(kept), 1.0) >= min_condition)
+    vecs = vecs[:, index] if basis is None else basis @ vecs[:, index]
+    metric = low_rank(inv_mass, jnp.where(keep, vecs, 0.0), jnp.where(keep, vals[index], 1.0))
+    ok = jnp.all(jnp.isfinite(metric.vecs)) & jnp.all(jnp.isfinite(metric.vals)) & jnp.all(metric.vals > 0)
+    return metric, ok
+
+
+def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False,
+                        schedule: NutpieSchedule | None = None, min_condition: float | None = None) -> Adaptation:
+    """nutpie's low-rank modified mass-matrix adaptation (nuts-rs ``LowRankMassMatrixStrategy``), or with
+    ``dense`` its full-rank variant (every eigenvalue kept); ``min_condition`` as in :func:`fit_metric` ("auto").
+
+    Windows, step size and the first step-size search as :func:`~jaxmc.nuts.adaptation.nutpie_adaptation`; the
+    window's draws and gradients are kept in a buffer (foreground window: the last background window plus the
+    draws since) and the metric is refitted (:func:`fit_metric`) every ``early_switch_freq`` draws in the early
+    window and every :data:`LOW_RANK_UPDATE_FREQ` draws after, until the last 15% of tuning. Refits happen at step
+    indices alone, so that vectorized chains run the fit only at those steps.
+    """
+    sched = nutpie_schedule(num_tune) if schedule is None else schedule
+    target_accept = options.target_accept
+    initial_step = initial_step_of(options, NUTPIE_INITIAL_STEP)
+    capacity = max(3, min(int(num_tune) + 1, int(BUFFER_WINDOWS * sched.switch_freq)))
+
+    def init(hmc: HMCState):
+        dtype = hmc.position.dtype
+        dim = hmc.position.shape[0]
+        rank = dim if dense else min(MAX_RANK, dim)
+        buf = jnp.zeros((capacity, dim), dtype)
+        step_size = jnp.asarray(initial_step, dtype)
+        state = LowRankAdaptState(
+            da.init(step_size), buf.at[0].set(hmc.position), buf.at[0].set(hmc.logdensity_grad),
+            jnp.full((capacity,), -1, jnp.int32).at[0].set(0), jnp.int32(1), jnp.int32(0), jnp.int32(0),
+            jnp.bool_(True), jnp.bool_(True),
+        )
+        return state, step_size, diagonal(inv_mass_from_grad(hmc.logdensity_grad), rank)
+
+    prepare = nutpie_prepare(options, initial_step)
+
+    def update(state: LowRankAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, metric: Metric):
+        draw = jnp.asarray(step_index, jnp.int32)
+        in_mass_phase = draw < sched.final_window
+        is_early = draw < sched.early_end
+        switch_freq = jnp.where(is_early, sched.early_switch_freq, sched.switch_freq)
+
+        idx = info.index_in_trajectory
+        is_good = jnp.where(info.diverging, jnp.abs(idx) > 4, idx != 0)
+        add = in_mass_phase & is_good
+        slot = state.added % capacity
+        draws = state.draws.at[slot].set(jnp.where(add, hmc.position, state.draws[slot]))
+        grads = state.grads.at[slot].set(jnp.where(add, hmc.logdensity_grad, state.grads[slot]))
+        slot_id = state.slot_id.at[slot].set(jnp.where(add, state.added, state.slot_id[slot]))
+        added = state.added + add.astype(jnp.int32)
+
+        could_switch = added - state.bg_start >= switch_freq
+        is_late = switch_freq + draw > sched.final_window
+        switch = in_mass_phase & could_switch & ~is_late
+        fg_start = jnp.where(switch, state.bg_start, state.fg_start)
+        bg_start = jnp.where(switch, added, state.bg_start)
+
+        freq = jnp.where(is_early, sched.early_switch_freq, LOW_RANK_UPDATE_FREQ)
+        scheduled = in_mass_phase & ((draw + 1) % freq == 0)  # step index alone: a real branch under vmap
+        valid = (slot_id >= fg_start) & (slot_id >= 0)
+        cutoff = None if dense else EIGVAL_CUTOFF
+        fitted, ok = jax.lax.cond(scheduled, lambda _: fit_metric(draws, grads, valid, metric, cutoff,
+                                                                  min_condition=min_condition),
+                                  lambda _: (metric, jnp.bool_(False)), None)
+        did_change = scheduled & ok & (added - fg_start >= 3)
+        new_metric = tree_where(did_change, fitted, metric)
+
+        late = ~in_mass_phase | is_late
+        accept = jnp.where(late, info.acceptance_rate_sym, info.acceptance_rate)
+        dual_avg = da.update(state.dual_avg, accept, target_accept)
+        last = draw == num_tune - 1
+        new_step = jnp.where(last, da.final(dual_avg), da.current(dual_avg))
+        search = did_change & state.has_initial_mass_matrix & ~last
+        new_state = LowRankAdaptState(dual_avg, draws, grads, slot_id, added, fg_start, bg_start,
+                                      state.has_initial_mass_matrix & ~did_change, search)
+        return new_state, new_step.astype(hmc.position.dtype), new_metric
+
+    def step_size_bar(state: LowRankAdaptState):
+        return da.final(state.dual_avg)
+
+    return Adaptation(init, prepare, update, step_size_bar)
+
+
+def select_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
+    """The warm-up of ``options``: the scheme ``options.adaptation`` with the metric ``options.mass_matrix`` (see
+    :func:`resolve_mass_matrix`; the choice needs the dimension, so it is made when ``init`` is traced)."""
+    if options.mass_matrix == "diag":
+        return build_adaptation(num_tune, options)
+    resolve_mass_matrix(options, 2)  # bad names and combinations fail here, before tracing
+    diag = build_adaptation(num_tune, options)
+    schemes = {"low_rank": low_rank_adaptation(num_tune, options, min_condition=AUTO_MIN_CONDITION if
+                                               options.mass_matrix == "auto" else None),
+               "dense": low_rank_adaptation(num_tune, options, dense=True)}
+
+    def init(hmc: HMCState):
+        kind = resolve_mass_matrix(options, hmc.position.shape[0])
+        return diag.init(hmc) if kind == "diag" else schemes[kind].init(hmc)
+
+    def scheme(metric):
+        if not isinstance(metric, Metric):
+            return diag
+        return schemes["dense" if options.mass_matrix == "dense" else "low_rank"]
+
+    def prepare(logdensity_fn, state, key, hmc, step_size, metric, momentum=None):
+        return scheme(metric).prepare(logdensity_fn, state, key, hmc, step_size, metric, momentum=momentum)
+
+    def update(state, step_index, hmc, info, step_size, metric):
+        return scheme(metric).update(state, step_index, hmc, info, step_size, metric)
+
+    def step_size_bar(state):
+        return diag.step_size_bar(state) if not isinstance(state, LowRankAdaptState) else da.final(state.dual_avg)
+
+    return Adaptation(init, prepare, update, step_size_bar)
