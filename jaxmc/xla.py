@@ -176,7 +176,7 @@ def serialize_lapack_batches() -> list[str]:
     chain's covariance, of every posterior draw's) as a loop of single-matrix calls, which never use the thread
     pool: the batched kernels of those releases can deadlock (docs/xla.md). Process-wide, for every program
     lowered afterwards; returns the primitives changed (none on other releases)."""
-    version = _version_tuple(getattr(jax.lib, "__version__", None) or _jaxlib_version())
+    version = _version_tuple(_jaxlib_version())
     low, high = LAPACK_BATCH_DEADLOCK
     if not low <= version < high:
         return []

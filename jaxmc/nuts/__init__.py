@@ -11,7 +11,8 @@ from .adaptation import (
     nutpie_adaptation,
     stan_adaptation,
 )
-from .adaptation_low_rank import MASS_MATRICES, LowRankAdaptState, low_rank_adaptation, select_adaptation
+from .adaptation_low_rank import (MASS_MATRICES, LowRankAdaptState, check_mass_matrix, low_rank_adaptation,
+                                  select_adaptation)
 from .chain import STAT_NAMES, ChainState, build_chain
 from .dual_averaging import DualAveragingState
 from .integrator import IntegratorState, leapfrog
@@ -42,6 +43,7 @@ __all__ = [
     "build_adaptation",
     "build_chain",
     "build_kernel",
+    "check_mass_matrix",
     "dual_averaging",
     "init",
     "integrator",

@@ -128,6 +128,39 @@ def nutpie_prepare(options: NUTSOptions, initial_step: float) -> Callable:
     return prepare
 
 
+class NutpieWindow(NamedTuple):
+    """Where a warm-up draw stands in nutpie's mass-matrix windows (the diagonal and the low-rank scheme)."""
+
+    draw: Array  # the step index, int32
+    in_mass_phase: Array  # before the final window, where the mass matrix stays fixed
+    is_early: Array  # in the early window (the early switch frequency)
+    switch_freq: Array
+    is_late: Array  # too close to the final window for another switch
+    add: Array  # the draw enters the windows (it moved; a divergent one only beyond 4 steps)
+
+
+def nutpie_window(sched: NutpieSchedule, step_index, info: NUTSInfo) -> NutpieWindow:
+    """The window phase of the transition just made at ``step_index``."""
+    draw = jnp.asarray(step_index, jnp.int32)
+    in_mass_phase = draw < sched.final_window
+    is_early = draw < sched.early_end
+    switch_freq = jnp.where(is_early, sched.early_switch_freq, sched.switch_freq)
+    idx = info.index_in_trajectory
+    is_good = jnp.where(info.diverging, jnp.abs(idx) > 4, idx != 0)
+    return NutpieWindow(draw, in_mass_phase, is_early, switch_freq, switch_freq + draw > sched.final_window,
+                        in_mass_phase & is_good)
+
+
+def nutpie_step_size(dual_avg, window: NutpieWindow, info: NUTSInfo, num_tune: int, target_accept: float):
+    """Dual averaging on the acceptance rate (nutpie's symmetric one once no switch can happen); returns the new
+    dual-averaging state, the step size (the average at the last tuning step) and whether this is that step."""
+    late = ~window.in_mass_phase | window.is_late
+    accept = jnp.where(late, info.acceptance_rate_sym, info.acceptance_rate)
+    dual_avg = da.update(dual_avg, accept, target_accept)
+    last = window.draw == num_tune - 1
+    return dual_avg, jnp.where(last, da.final(dual_avg), da.current(dual_avg)), last
+
+
 def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSchedule | None = None) -> Adaptation:
     """nutpie / nuts-rs default adaptation (``DiagGradNutsSettings``) to ``options.target_accept``.
 
@@ -169,23 +202,16 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
     prepare = nutpie_prepare(options, initial_step)
 
     def update(state: NutpieAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
-        draw = jnp.asarray(step_index, jnp.int32)
+        window = nutpie_window(sched, step_index, info)
+        draw, in_mass_phase, add = window.draw, window.in_mass_phase, window.add
         dtype = hmc.position.dtype
-        in_mass_phase = draw < sched.final_window
-        is_early = draw < sched.early_end
-        switch_freq = jnp.where(is_early, sched.early_switch_freq, sched.switch_freq)
-
-        idx = info.index_in_trajectory
-        is_good = jnp.where(info.diverging, jnp.abs(idx) > 4, idx != 0)
-        add = in_mass_phase & is_good
         fg_draw = welford.update(state.draw, hmc.position, add)
         fg_grad = welford.update(state.grad, hmc.logdensity_grad, add)
         bg_draw = welford.update(state.draw_bg, hmc.position, add)
         bg_grad = welford.update(state.grad_bg, hmc.logdensity_grad, add)
 
-        could_switch = bg_draw.count >= switch_freq
-        is_late = switch_freq + draw > sched.final_window
-        switch = in_mass_phase & could_switch & ~is_late
+        could_switch = bg_draw.count >= window.switch_freq
+        switch = in_mass_phase & could_switch & ~window.is_late
         empty = welford.init(hmc.position.shape, dtype)
         fg_draw = tree_where(switch, bg_draw, fg_draw)
         fg_grad = tree_where(switch, bg_grad, fg_grad)
@@ -201,11 +227,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
         )
         last_update = jnp.where(did_change, draw, state.last_update)
 
-        late = ~in_mass_phase | is_late
-        accept = jnp.where(late, info.acceptance_rate_sym, info.acceptance_rate)
-        dual_avg = da.update(state.dual_avg, accept, target_accept)
-        last = draw == num_tune - 1
-        new_step = jnp.where(last, da.final(dual_avg), da.current(dual_avg))
+        dual_avg, new_step, last = nutpie_step_size(state.dual_avg, window, info, num_tune, target_accept)
         # the first change of the mass matrix triggers a new step-size search (done in prepare)
         search = did_change & state.has_initial_mass_matrix & ~last
         new_state = NutpieAdaptState(

@@ -18,6 +18,8 @@ from .adaptation import (
     inv_mass_from_grad,
     nutpie_prepare,
     nutpie_schedule,
+    nutpie_step_size,
+    nutpie_window,
     tree_where,
 )
 from .metric import Metric, diagonal, low_rank
@@ -70,17 +72,23 @@ class LowRankAdaptState(NamedTuple):
     search_pending: Array
 
 
+def check_mass_matrix(kind, adaptation: str, where: str = "nuts mass_matrix") -> None:
+    """A mass_matrix value (``where`` names the argument in the error): one of :data:`MASS_MATRICES`, and
+    ``"low_rank"`` / ``"dense"`` only with nutpie's adaptation."""
+    if kind not in MASS_MATRICES:
+        raise ValueError(f"{where} must be one of {MASS_MATRICES}, found {kind!r}")
+    if kind in ("low_rank", "dense") and adaptation != "nutpie":
+        raise ValueError(f"{where} {kind!r} needs adaptation='nutpie', found adaptation={adaptation!r}; use "
+                         "mass_matrix='diag' or 'auto' with it")
+
+
 def resolve_mass_matrix(options: NUTSOptions, dim: int) -> str:
     """The metric a chain of ``dim`` coordinates uses: "diag", "low_rank" or "dense" (``"auto"`` is low-rank with
     nutpie's adaptation for 2 <= dim <= :data:`AUTO_MAX_DIM`, else diagonal)."""
     kind = options.mass_matrix
-    if kind not in MASS_MATRICES:
-        raise ValueError(f"nuts mass_matrix must be one of {MASS_MATRICES}, found {kind!r}")
+    check_mass_matrix(kind, options.adaptation)
     if kind == "auto":
         return "low_rank" if options.adaptation == "nutpie" and 2 <= dim <= AUTO_MAX_DIM else "diag"
-    if kind != "diag" and options.adaptation != "nutpie":
-        raise ValueError(f"nuts mass_matrix={kind!r} needs adaptation='nutpie', found adaptation="
-                         f"{options.adaptation!r}; use mass_matrix='diag' with it")
     if kind == "dense" and dim > DENSE_MAX_DIM:
         raise ValueError(f"nuts mass_matrix='dense' costs O(d^2) per leapfrog step and is limited to "
                          f"{DENSE_MAX_DIM} dimensions, found {dim}; use mass_matrix='low_rank' or 'auto'")
@@ -193,27 +201,20 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
     prepare = nutpie_prepare(options, initial_step)
 
     def update(state: LowRankAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, metric: Metric):
-        draw = jnp.asarray(step_index, jnp.int32)
-        in_mass_phase = draw < sched.final_window
-        is_early = draw < sched.early_end
-        switch_freq = jnp.where(is_early, sched.early_switch_freq, sched.switch_freq)
-
-        idx = info.index_in_trajectory
-        is_good = jnp.where(info.diverging, jnp.abs(idx) > 4, idx != 0)
-        add = in_mass_phase & is_good
+        window = nutpie_window(sched, step_index, info)
+        draw, in_mass_phase, add = window.draw, window.in_mass_phase, window.add
         slot = state.added % capacity
         draws = state.draws.at[slot].set(jnp.where(add, hmc.position, state.draws[slot]))
         grads = state.grads.at[slot].set(jnp.where(add, hmc.logdensity_grad, state.grads[slot]))
         slot_id = state.slot_id.at[slot].set(jnp.where(add, state.added, state.slot_id[slot]))
         added = state.added + add.astype(jnp.int32)
 
-        could_switch = added - state.bg_start >= switch_freq
-        is_late = switch_freq + draw > sched.final_window
-        switch = in_mass_phase & could_switch & ~is_late
+        could_switch = added - state.bg_start >= window.switch_freq
+        switch = in_mass_phase & could_switch & ~window.is_late
         fg_start = jnp.where(switch, state.bg_start, state.fg_start)
         bg_start = jnp.where(switch, added, state.bg_start)
 
-        freq = jnp.where(is_early, sched.early_switch_freq, LOW_RANK_UPDATE_FREQ)
+        freq = jnp.where(window.is_early, sched.early_switch_freq, LOW_RANK_UPDATE_FREQ)
         scheduled = in_mass_phase & ((draw + 1) % freq == 0)  # step index alone: a real branch under vmap
         valid = (slot_id >= fg_start) & (slot_id >= 0)
         cutoff = None if dense else EIGVAL_CUTOFF
@@ -223,11 +224,7 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         did_change = scheduled & ok & (added - fg_start >= 3)
         new_metric = tree_where(did_change, fitted, metric)
 
-        late = ~in_mass_phase | is_late
-        accept = jnp.where(late, info.acceptance_rate_sym, info.acceptance_rate)
-        dual_avg = da.update(state.dual_avg, accept, target_accept)
-        last = draw == num_tune - 1
-        new_step = jnp.where(last, da.final(dual_avg), da.current(dual_avg))
+        dual_avg, new_step, last = nutpie_step_size(state.dual_avg, window, info, num_tune, target_accept)
         search = did_change & state.has_initial_mass_matrix & ~last
         new_state = LowRankAdaptState(dual_avg, draws, grads, slot_id, added, fg_start, bg_start,
                                       state.has_initial_mass_matrix & ~did_change, search)

@@ -14,7 +14,7 @@ from jaxmc import convert, sharding, step_methods
 from jaxmc.distributions.simulator import Simulator
 from jaxmc.model import modelcontext
 from jaxmc.multitrace import MultiTrace
-from jaxmc.nuts import ADAPTATIONS, DEFAULTS, MASS_MATRICES
+from jaxmc.nuts import ADAPTATIONS, DEFAULTS, check_mass_matrix
 from jaxmc.sampling import converge
 from jaxmc.sampling.checkpoint import open_checkpoint
 from jaxmc.sampling.checks import warn_convergence
@@ -108,12 +108,7 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     if adaptation not in ADAPTATIONS:
         raise ValueError(f"nuts adaptation must be one of {tuple(ADAPTATIONS)}, found {adaptation!r}")
     mass_matrix = nuts.get("mass_matrix", DEFAULTS.mass_matrix)
-    if mass_matrix not in MASS_MATRICES:
-        raise ValueError(f"pm.sample(nuts={{'mass_matrix': ...}}) must be one of {MASS_MATRICES}, found "
-                         f"{mass_matrix!r}")
-    if mass_matrix in ("low_rank", "dense") and adaptation != "nutpie":
-        raise ValueError(f"pm.sample(nuts={{'mass_matrix': {mass_matrix!r}}}) needs adaptation='nutpie', found "
-                         f"{adaptation!r}; use mass_matrix='diag' or 'auto' with it")
+    check_mass_matrix(mass_matrix, adaptation, "pm.sample(nuts={'mass_matrix': ...})")
     if isinstance(target_accept, (bool, str)) or not isinstance(target_accept, (int, float, np.number)):
         raise TypeError(f"pm.sample(target_accept=...) must be a number in (0, 1), found "
                         f"{type(target_accept).__name__} {target_accept!r}")

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxmc.nuts import DEFAULTS, MASS_MATRICES, HMCState, build_chain, leapfrog, stan_adaptation
+from jaxmc.nuts import DEFAULTS, HMCState, build_chain, check_mass_matrix, leapfrog, stan_adaptation
 from jaxmc.nuts import init as nuts_init
 from jaxmc.nuts.integrator import IntegratorState, hamiltonian, sample_momentum
 from jaxmc.step_methods.base import COMPATIBLE, IDEAL, INCOMPATIBLE, Block, BlockedStep, Kernel, Setup
@@ -45,8 +45,7 @@ class NUTS(BlockedStep):
         self.target_accept = target_accept
         self.max_treedepth = max_treedepth
         self.adaptation = adaptation
-        if mass_matrix not in MASS_MATRICES:
-            raise ValueError(f"pm.NUTS(mass_matrix=...) must be one of {MASS_MATRICES}, found {mass_matrix!r}")
+        check_mass_matrix(mass_matrix, adaptation, "pm.NUTS(mass_matrix=...)")
         self.mass_matrix = mass_matrix
 
     @staticmethod

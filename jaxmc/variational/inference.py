@@ -75,6 +75,7 @@ class Inference:
         self._approx = approx
         self.hist = np.asarray(())
         self.state = None  # (iterations done, the compiled program, callbacks, score) after a fit
+        self._shard = (None, None)  # fit's (shard_dim, devices), used by every run of the fit
         self._fit_state = None
 
     approx = property(lambda self: self._approx)
@@ -169,8 +170,8 @@ class Inference:
         as_optimizer(test_optimizer, f"{where}(test_optimizer=...)")
         approx, model = self.approx, self.approx.model
         self._shard = (shard_dim, devices)
-        if shard_dim is not None or devices is not None:
-            sharding.placed_data(model, shard_dim, devices, where)  # its checks, before anything compiles
+        if shard_dim is not None or devices is not None:  # its checks, before anything compiles
+            sharding.plan(model, model.data_values(), devices, shard_dim, 1, where)
         from jaxmc.model.minibatch import minibatch_indices
 
         indices = minibatch_indices(model)
@@ -214,7 +215,7 @@ class Inference:
     def _run(self, n, progressbar):
         done0, program, callbacks, score, chunk, every = self.state
         approx = self.approx
-        shard = getattr(self, "_shard", (None, None))
+        shard = self._shard
         data = approx.model.data_values() if shard == (None, None) else sharding.placed_data(approx.model, *shard)
         losses, stop = [], {}
 
