@@ -11,7 +11,8 @@ from benchmarks.models import MODELS
 #: the options `python -m benchmarks.run` takes by default (set by run.py; a report names only the others)
 DEFAULT_OPTIONS: dict = {}
 
-PEERS = ("jaxmc", "jaxmc-warm", "pymc", "nutpie", "numpyro")
+PEERS = ("jaxmc", "jaxmc-warm", "pymc", "nutpie", "nutpie-lowrank", "numpyro")
+NUTPIES = ("nutpie", "nutpie-lowrank")
 
 CHAIN_METHODS = ("vectorized", "parallel", "sequential")
 
@@ -19,6 +20,7 @@ NUMPYRO_CHAIN_METHODS = ("parallel", "vectorized", "sequential")
 
 LABELS = {"jaxmc": "jaxmc (cold: empty compilation cache)",
           "jaxmc-warm": "jaxmc (warm on-disk compilation cache)", "pymc": "PyMC (its own NUTS, cores=2)", "nutpie": "PyMC + nutpie (numba)",
+          "nutpie-lowrank": "PyMC + nutpie, low-rank mass matrix",
           "numpyro": "NumPyro NUTS"}
 
 def median(xs):
@@ -217,7 +219,9 @@ def _render_main(raw: dict) -> list[str]:
            f"Peers: PyMC's own NUTS (`nuts_sampler=\"pymc\"`, which PyMC 5 uses by default and PyMC 6 when "
            f"nutpie is not installed) with `cores=2`; PyMC with `nuts_sampler=\"nutpie\"` (numba "
            f"backend; both of its calls include nutpie's compilation, which `pm.sample` redoes on every "
-           f"call: the *sampling only* column below gives the time nutpie reports for sampling alone); "
+           f"call: the *sampling only* column below gives the time nutpie reports for sampling alone), with "
+           f"its default diagonal mass matrix and with `nuts_sampler_kwargs={{\"low_rank_modified_mass_matrix\": "
+           f"True}}`; jaxmc with its defaults (`mass_matrix=\"auto\"`); "
            f"NumPyro NUTS with `num_chains={raw.get('args', {}).get('chains')}`, "
            f"`chain_method=\"{np_method}\"`"
            + (" (`numpyro.set_host_device_count(chains)`: one XLA CPU device per chain)"
@@ -231,7 +235,7 @@ def _render_main(raw: dict) -> list[str]:
         for p in peers:
             if (mm, p) in summaries:
                 out.append(_row(LABELS[p], summaries[(mm, p)]))
-        extra = [(p, summaries[(mm, p)]) for p in ("jaxmc", "pymc", "nutpie") if (mm, p) in summaries
+        extra = [(p, summaries[(mm, p)]) for p in ("jaxmc", "pymc", *NUTPIES) if (mm, p) in summaries
                  and summaries[(mm, p)]["n"]]
         if extra:
             out += ["", "Sampling only (the `sampling_time` attribute of the posterior, second call: the "
@@ -268,7 +272,8 @@ def _render_main(raw: dict) -> list[str]:
 def _targets(summaries, models, mine, others) -> list[str]:
     out = ["### Targets", "",
            "Target 1: *ESS per second of total wall time at least the best peer's on all three models*. "
-           "Target 2: *post-compile ESS per second at least nutpie's* (on all three models). Target 1 is "
+           "Target 2: *post-compile ESS per second at least nutpie's* (on all three models; with both of "
+           "nutpie's metrics measured, against the one that samples faster on the model). Target 1 is "
            "judged for jaxmc compiling from scratch (cold) and with its on-disk compilation cache warm (a "
            "script run again); PyMC's PyTensor cache of compiled C code is warm in every run, as it is after "
            "a first use on a machine.", ""]
@@ -287,9 +292,11 @@ def _targets(summaries, models, mine, others) -> list[str]:
             ok1 = j["ess_s_total"] >= peers[best]["ess_s_total"]
             t1_all &= ok1
             line = (f"- {mm}: total ESS/s {LABELS[jp]} {number(j['ess_s_total'])} vs best peer ({LABELS[best]}) "
-                    f"{number(peers[best]['ess_s_total'])}: **{'met' if ok1 else 'not met'}**")
-            if "nutpie" in peers:
-                n = peers["nutpie"]
+                    f"{number(peers[best]['ess_s_total'])} ({number(j['ess_s_total'] / peers[best]['ess_s_total'], 2)}x): "
+                    f"**{'met' if ok1 else 'not met'}**")
+            nutpies = [p for p in NUTPIES if p in peers]
+            if nutpies:  # against the better of nutpie's metrics
+                n = peers[max(nutpies, key=lambda p: peers[p]["ess_s_sampling_only"])]
                 ok2 = j["ess_s_post"] >= n["ess_s_post"]
                 ok2b = j["ess_s_post"] >= n["ess_s_sampling_only"]
                 ok2c = j["ess_s_sampling_only"] >= n["ess_s_sampling_only"]

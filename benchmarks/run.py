@@ -115,6 +115,8 @@ def _worker_pymc_like(spec: dict) -> dict:
         kw["nuts_sampler"] = "pymc"  # PyMC 6 picks nutpie by default when it is installed
     elif lib == "nutpie":
         kw["nuts_sampler"] = "nutpie"
+        if spec["peer"] == "nutpie-lowrank":
+            kw["nuts_sampler_kwargs"] = {"low_rank_modified_mass_matrix": True}
     runs = []
     for i in range(2):
         with model, warnings.catch_warnings():

@@ -72,7 +72,7 @@ def test_model_indexing_hessian_and_sampler_program():
         pm.Normal("y", a[group] + pm.math.dot(x, beta), 1.0, observed=y)
     hess = model.compile_d2logp()(model.initial_point())
     assert np.all(np.isfinite(hess)) and np.asarray(hess).shape == (7, 7)
-    with model:  # the diagonal metric's program (the low-rank warm-up's is not one kernel: docs/mass-matrix.md)
+    with model:  # the diagonal metric's program (the low-rank warm-up's: tests/sampling/test_programs.py)
         idata = pm.sample(draws=20, tune=20, chains=1, progressbar=False, compute_convergence_checks=False,
                           nuts={"mass_matrix": "diag"})
     assert idata.posterior["a"].shape == (1, 20, 5)

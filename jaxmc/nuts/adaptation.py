@@ -37,13 +37,20 @@ class Adaptation(NamedTuple):
     * ``update(adapt_state, step_index, hmc_state, info, step_size, inv_mass)
       -> (adapt_state, step_size, inv_mass)``: after each tuning transition (``step_index <
       num_tune``); at the last tuning step the step size becomes ``step_size_bar``;
-    * ``step_size_bar(adapt_state)``: the dual-averaging average.
+    * ``step_size_bar(adapt_state)``: the dual-averaging average;
+    * ``refit_due(step_index, inv_mass)``: whether ``refit`` follows the update of that step (a function of the
+      step index alone), or None when the scheme never refits this metric;
+    * ``refit(adapt_state, step_index, inv_mass) -> (adapt_state, inv_mass)``: the expensive part of an update
+      (a new metric fitted to the window), kept out of ``update`` so that the sampler runs it between steps, outside
+      the loop of transitions (which XLA:CPU then compiles into one kernel, docs/xla.md).
     """
 
     init: Callable
     prepare: Callable
     update: Callable
     step_size_bar: Callable
+    refit_due: Callable = lambda step_index, inv_mass: None
+    refit: Callable | None = None
 
 
 def tree_where(pred, a, b):

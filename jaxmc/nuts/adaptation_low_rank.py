@@ -178,7 +178,8 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
     window's draws and gradients are kept in a buffer (foreground window: the last background window plus the
     draws since) and the metric is refitted (:func:`fit_metric`) every ``early_switch_freq`` draws in the early
     window and every :data:`LOW_RANK_UPDATE_FREQ` draws after, until the last 15% of tuning. Refits happen at step
-    indices alone, so that vectorized chains run the fit only at those steps.
+    indices alone (``refit_due``), so that vectorized chains run the fit only at those steps, and run in ``refit``,
+    which the chain applies between transitions.
     """
     sched = nutpie_schedule(num_tune) if schedule is None else schedule
     target_accept = options.target_accept
@@ -202,7 +203,7 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
 
     def update(state: LowRankAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, metric: Metric):
         window = nutpie_window(sched, step_index, info)
-        draw, in_mass_phase, add = window.draw, window.in_mass_phase, window.add
+        in_mass_phase, add = window.in_mass_phase, window.add
         slot = state.added % capacity
         draws = state.draws.at[slot].set(jnp.where(add, hmc.position, state.draws[slot]))
         grads = state.grads.at[slot].set(jnp.where(add, hmc.logdensity_grad, state.grads[slot]))
@@ -214,26 +215,36 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         fg_start = jnp.where(switch, state.bg_start, state.fg_start)
         bg_start = jnp.where(switch, added, state.bg_start)
 
-        freq = jnp.where(window.is_early, sched.early_switch_freq, LOW_RANK_UPDATE_FREQ)
-        scheduled = in_mass_phase & ((draw + 1) % freq == 0)  # step index alone: a real branch under vmap
-        valid = (slot_id >= fg_start) & (slot_id >= 0)
-        cutoff = None if dense else EIGVAL_CUTOFF
-        fitted, ok = jax.lax.cond(scheduled, lambda _: fit_metric(draws, grads, valid, metric, cutoff,
-                                                                  min_condition=min_condition),
-                                  lambda _: (metric, jnp.bool_(False)), None)
-        did_change = scheduled & ok & (added - fg_start >= 3)
-        new_metric = tree_where(did_change, fitted, metric)
-
-        dual_avg, new_step, last = nutpie_step_size(state.dual_avg, window, info, num_tune, target_accept)
-        search = did_change & state.has_initial_mass_matrix & ~last
+        dual_avg, new_step, _ = nutpie_step_size(state.dual_avg, window, info, num_tune, target_accept)
         new_state = LowRankAdaptState(dual_avg, draws, grads, slot_id, added, fg_start, bg_start,
-                                      state.has_initial_mass_matrix & ~did_change, search)
-        return new_state, new_step.astype(hmc.position.dtype), new_metric
+                                      state.has_initial_mass_matrix, jnp.bool_(False))
+        return new_state, new_step.astype(hmc.position.dtype), metric
+
+    def refit_due(step_index, metric):
+        """Refits every ``early_switch_freq`` draws in the early window, every LOW_RANK_UPDATE_FREQ after, until the
+        mass-matrix phase ends: the step index alone decides (the same steps in every chain)."""
+        if not isinstance(metric, Metric):
+            return None
+        draw = jnp.asarray(step_index, jnp.int32)
+        freq = jnp.where(draw < sched.early_end, sched.early_switch_freq, LOW_RANK_UPDATE_FREQ)
+        return (draw < sched.final_window) & ((draw + 1) % freq == 0)
+
+    def refit(state: LowRankAdaptState, step_index, metric: Metric):
+        """The metric fitted to the foreground window (after the update of ``step_index``), kept when it is finite
+        and the window holds 3+ draws; the first such change asks for a new step-size search."""
+        valid = (state.slot_id >= state.fg_start) & (state.slot_id >= 0)
+        fitted, ok = fit_metric(state.draws, state.grads, valid, metric, None if dense else EIGVAL_CUTOFF,
+                                min_condition=min_condition)
+        did_change = ok & (state.added - state.fg_start >= 3)
+        last = jnp.asarray(step_index, jnp.int32) == num_tune - 1
+        new_state = state._replace(has_initial_mass_matrix=state.has_initial_mass_matrix & ~did_change,
+                                   search_pending=did_change & state.has_initial_mass_matrix & ~last)
+        return new_state, tree_where(did_change, fitted, metric)
 
     def step_size_bar(state: LowRankAdaptState):
         return da.final(state.dual_avg)
 
-    return Adaptation(init, prepare, update, step_size_bar)
+    return Adaptation(init, prepare, update, step_size_bar, refit_due, refit)
 
 
 def select_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
@@ -265,4 +276,10 @@ def select_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
     def step_size_bar(state):
         return diag.step_size_bar(state) if not isinstance(state, LowRankAdaptState) else da.final(state.dual_avg)
 
-    return Adaptation(init, prepare, update, step_size_bar)
+    def refit_due(step_index, metric):
+        return scheme(metric).refit_due(step_index, metric)
+
+    def refit(state, step_index, metric):
+        return scheme(metric).refit(state, step_index, metric)
+
+    return Adaptation(init, prepare, update, step_size_bar, refit_due, refit)

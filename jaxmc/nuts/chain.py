@@ -1,5 +1,5 @@
-"""One MCMC chain as ``(init_fn, step_fn)``: NUTS transitions plus warm-up adaptation keyed by step index, the
-contract used by the sampling driver (``step_fn`` scanned over steps, vmapped over chains)."""
+"""One MCMC chain as a :class:`Chain` of pure functions: NUTS transitions plus warm-up adaptation keyed by step
+index, the contract used by the sampling driver (steps looped over, vmapped over chains)."""
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
@@ -44,11 +44,27 @@ class ChainState(NamedTuple):
     inv_mass: Any
 
 
-def build_chain(
-    num_tune: int, options: NUTSOptions, *, slot_loop: bool = False
-) -> tuple[Callable[[LogDensityFn, Array, Array], ChainState], Callable[..., tuple]]:
-    """Build ``init_fn(logdensity_fn, key, position) -> ChainState`` and
-    ``step_fn(logdensity_fn, state, (key, step_index)) -> (state, (position, stats))``.
+class Chain(NamedTuple):
+    """A chain's pure functions (:func:`build_chain`).
+
+    * ``init(logdensity_fn, key, position) -> ChainState``;
+    * ``step(logdensity_fn, state, (key, step_index)) -> (state, (position, stats))``: one step, warm-up included;
+    * ``transition``: the same without the warm-up's refits, which the caller then applies between steps:
+      ``refit(state, step_index)`` after each step where ``refit_due(state, step_index)`` is true. ``refit_due``
+      gives None when the warm-up of the state's metric never refits (the diagonal schemes): ``transition`` is then
+      ``step``. A loop of ``transition`` alone holds no matrix decomposition, sort or product, which XLA:CPU compiles
+      into one kernel (docs/xla.md); ``step`` is ``transition`` with the refit in a branch.
+    """
+
+    init: Callable[[LogDensityFn, Array, Array], ChainState]
+    step: Callable[..., tuple]
+    transition: Callable[..., tuple]
+    refit_due: Callable[[ChainState, Any], Any]
+    refit: Callable[[ChainState, Any], ChainState]
+
+
+def build_chain(num_tune: int, options: NUTSOptions, *, slot_loop: bool = False) -> Chain:
+    """Build the :class:`Chain` of ``options``.
 
     ``logdensity_fn`` maps a flat position vector to a scalar (it may close over traced arrays); it is
     passed at each call, so one chain serves densities that change between steps (a compound step's
@@ -56,8 +72,8 @@ def build_chain(
     with ``step_index < num_tune`` adapt (:func:`.adaptation_low_rank.select_adaptation` of ``options``), later ones
     sample with fixed tuning; ``slot_loop`` goes to :func:`.nuts.build_kernel`.
 
-    ``init_fn`` evaluates the density and sets the initial mass matrix (nutpie and low-rank: ``1/|grad|``,
-    Stan: unit). The initial step size is searched at the start of the first ``step_fn`` call (so
+    ``init`` evaluates the density and sets the initial mass matrix (nutpie and low-rank: ``1/|grad|``,
+    Stan: unit). The initial step size is searched at the start of the first step (so
     the search is compiled once, with the searches the adaptation needs later): nutpie's (one
     momentum draw; double/halve from ``init_step_size`` until the one-leapfrog acceptance crosses
     ``target_accept``) or Stan's ``init_stepsize`` (fresh momentum per try; from ``init_step_size``
@@ -69,7 +85,7 @@ def build_chain(
     kernel = nuts.build_kernel(max_treedepth, options.divergence_threshold, slot_loop=slot_loop)
     adapt = select_adaptation(num_tune, options)
 
-    def transition(logdensity_fn, key, hmc, step_size, metric, momentum):
+    def move(logdensity_fn, key, hmc, step_size, metric, momentum):
         if is_diagonal(metric) or metric.vecs.size <= BRANCH_MIN_SIZE:
             return kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum)
         # a large low-rank metric whose columns are unused runs the diagonal formulas: one branch per transition
@@ -83,7 +99,7 @@ def build_chain(
         adapt_state, step_size, inv_mass = adapt.init(hmc)
         return ChainState(hmc, adapt_state, step_size, inv_mass)
 
-    def step_fn(logdensity_fn: LogDensityFn, state: ChainState, xs: tuple[Array, Array]):
+    def transition_fn(logdensity_fn: LogDensityFn, state: ChainState, xs: tuple[Array, Array]):
         key, step_index = xs
         seed = rng.seed_of(key)  # hashed sub-streams: no Threefry code per transition
         key_search, key_nuts = rng.substream(seed, 2), rng.substream(seed, 3)
@@ -93,7 +109,7 @@ def build_chain(
         adapt_state, step_size = adapt.prepare(
             logdensity_fn, state.adapt, key_search, state.hmc, state.step_size, state.inv_mass, momentum=momentum
         )
-        hmc, info = transition(logdensity_fn, key_nuts, state.hmc, step_size, state.inv_mass, momentum)
+        hmc, info = move(logdensity_fn, key_nuts, state.hmc, step_size, state.inv_mass, momentum)
 
         def tune(_):
             return adapt.update(adapt_state, step_index, hmc, info, step_size, state.inv_mass)
@@ -117,4 +133,18 @@ def build_chain(
         new_state = ChainState(hmc, new_adapt, new_step_size, inv_mass)
         return new_state, (hmc.position, stats)
 
-    return init_fn, step_fn
+    def refit_due(state: ChainState, step_index):
+        return adapt.refit_due(step_index, state.inv_mass)
+
+    def refit(state: ChainState, step_index) -> ChainState:
+        adapt_state, inv_mass = adapt.refit(state.adapt, step_index, state.inv_mass)
+        return state._replace(adapt=adapt_state, inv_mass=inv_mass)
+
+    def step_fn(logdensity_fn: LogDensityFn, state: ChainState, xs: tuple[Array, Array]):
+        new_state, out = transition_fn(logdensity_fn, state, xs)
+        due = refit_due(new_state, xs[1])
+        if due is None:
+            return new_state, out
+        return jax.lax.cond(due, lambda s: refit(s, xs[1]), lambda s: s, new_state), out
+
+    return Chain(init_fn, step_fn, transition_fn, refit_due, refit)

@@ -146,8 +146,8 @@ def sample(draws: int = 1000, tune: int | None = None, chains: int = 4, cores: i
     cm = model.compiled()
     _check_sampleable(model, cm)
     if len(user_nuts) == 1:  # the run's NUTS settings (nuts={...} overrides the step's, as for one NUTS step)
-        provided = [NUTS(s.vars, settings.target_accept, settings.max_treedepth, adaptation,
-                         mass_matrix=mass_matrix) if s is user_nuts[0]
+        provided = [type(s)(s.vars, settings.target_accept, settings.max_treedepth, adaptation,
+                            mass_matrix=mass_matrix) if s is user_nuts[0]
                     else s for s in provided]
     settings = settings._replace(steps=step_methods.assign(cm, provided, NUTS(
         target_accept=settings.target_accept, max_treedepth=settings.max_treedepth, adaptation=adaptation,

@@ -4,6 +4,7 @@ default, composed in one loop), jitted with jaxmc's XLA options and cached on th
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -120,7 +121,31 @@ def _make_programs(cm, settings: SampleSettings, steps, names, chunk: int, vecto
                                           bufs, out)
             return i + 1, st, bufs
 
-        _, state, buffers = jax.lax.while_loop(lambda c: c[0] < stop, body, (start, state, buffers))
+        refitting = [k for k, st in zip(kernels, state[1]) if k.refit_due(st, start) is not None]
+        if not refitting:
+            _, state, buffers = jax.lax.while_loop(lambda c: c[0] < stop, body, (start, state, buffers))
+            return state, buffers
+
+        def due(st, i):  # whether a warm-up refit follows step i (the step index alone decides)
+            dues = [d for d in (k.refit_due(s, i) for k, s in zip(kernels, st[1])) if d is not None]
+            return functools.reduce(jnp.logical_or, dues)
+
+        def refit(st, i):
+            return st[0], tuple(s if k.refit_due(s, i) is None else
+                                jax.lax.cond(k.refit_due(s, i), lambda s, k=k: k.refit(s, i), lambda s: s, s)
+                                for k, s in zip(kernels, st[1]))
+
+        def steps_then_refit(carry):
+            """The steps up to the next refit (a loop without the refit, one XLA:CPU kernel), then the refit."""
+            def step_body(c):
+                i, st, bufs = body(c[:3])
+                return i, st, bufs, due(st, i - 1)
+
+            i, st, bufs, _ = jax.lax.while_loop(lambda c: (c[0] < stop) & ~c[3], step_body,
+                                                (*carry, jnp.bool_(False)))
+            return i, refit(st, i - 1), bufs
+
+        _, state, buffers = jax.lax.while_loop(lambda c: c[0] < stop, steps_then_refit, (start, state, buffers))
         return state, buffers
 
     opts = config.compiler_options()

@@ -22,7 +22,10 @@ class Kernel(NamedTuple):
 
     * ``init(key, x, logp) -> state`` (a NamedTuple);
     * ``step(key, state, x, logp, i) -> (x, state, stats)`` for step index ``i`` (warm-up while ``i < tune``);
-    * ``empty_stats(dtype) -> stats``: zeros of the stats' shapes and dtypes, named as in PyMC's sample_stats.
+    * ``empty_stats(dtype) -> stats``: zeros of the stats' shapes and dtypes, named as in PyMC's sample_stats;
+    * ``refit_due(state, i)``: whether ``refit(state, i) -> state`` must run after step ``i`` (a warm-up's
+      expensive update, which the sampler runs between steps, outside its loop of steps: jaxmc.nuts.chain), or
+      None when this state never needs it.
 
     ``logp(x)`` is the model's log density of the whole flat vector (data bound).
     """
@@ -30,6 +33,8 @@ class Kernel(NamedTuple):
     init: Callable
     step: Callable
     empty_stats: Callable
+    refit_due: Callable = lambda state, i: None
+    refit: Callable | None = None
 
 
 class Setup(NamedTuple):

@@ -57,11 +57,11 @@ class NUTS(BlockedStep):
                                  adaptation=self.adaptation, mass_matrix=self.mass_matrix)
 
     def kernel(self, cm, setup: Setup) -> Kernel:
-        init_fn, step_fn = build_chain(setup.tune, self.options(), slot_loop=setup.slot_loop)
+        chain = build_chain(setup.tune, self.options(), slot_loop=setup.slot_loop)
         block = Block(setup.index, setup.size)
 
         def init(key, x, logp):
-            return init_fn(lambda xb: logp(block.put(x, xb)), key, block.get(x))
+            return chain.init(lambda xb: logp(block.put(x, xb)), key, block.get(x))
 
         def step(key, state, x, logp, i):
             def density(xb):
@@ -69,10 +69,10 @@ class NUTS(BlockedStep):
 
             if setup.shared:  # the cached density and gradient refer to the point before the other steps
                 state = state._replace(hmc=nuts_init(block.get(x), density))
-            state, (xb, stats) = step_fn(density, state, (key, i))
+            state, (xb, stats) = chain.transition(density, state, (key, i))
             return block.put(x, xb), state, stats
 
-        return Kernel(init, step, _no_stats)
+        return Kernel(init, step, _no_stats, chain.refit_due, chain.refit)
 
 
 class _Info(NamedTuple):

@@ -22,7 +22,7 @@ def chain_fns(num_tune, **options):
     """``build_chain`` with the default options but ``options`` (the diagonal metric unless ``mass_matrix`` is
     given: these tests check the kernel and the diagonal schemes), and the sampler's ``slot_loop``."""
     options.setdefault("mass_matrix", "diag")
-    return build_chain(num_tune, DEFAULTS._replace(**options), slot_loop=SLOT_LOOP)
+    return build_chain(num_tune, DEFAULTS._replace(**options), slot_loop=SLOT_LOOP)[:2]
 
 
 def scan_chain(init_fn, step_fn, logdensity_fn, key_init, key_steps, position, n):

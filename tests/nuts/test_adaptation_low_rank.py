@@ -161,7 +161,7 @@ def test_chain_float32_and_pathfinder_seed_keep_the_low_rank_metric():
     from jaxmc.nuts import build_chain
     from jaxmc.nuts.metric import Metric, with_diagonal
 
-    init_fn, step_fn = build_chain(30, DEFAULTS)
+    init_fn, step_fn = build_chain(30, DEFAULTS)[:2]
     cov = jnp.asarray(_correlated(4), jnp.float32)
     prec = jnp.linalg.inv(cov)
 

@@ -119,7 +119,7 @@ def test_no_tuning_traces():
     def logdensity(x):
         return -0.5 * jnp.sum(x**2)
 
-    init_fn, step_fn = build_chain(0, DEFAULTS)
+    init_fn, step_fn = build_chain(0, DEFAULTS)[:2]
     state = jax.eval_shape(functools.partial(init_fn, logdensity), jax.random.key(0), jnp.ones(2))
     _, (position, stats) = jax.eval_shape(functools.partial(step_fn, logdensity), state,
                                           (jax.random.key(1), jnp.int32(0)))
