@@ -404,7 +404,7 @@ def _render_predictive(raw: dict) -> list[str]:
 
 def _render_posteriordb() -> list[str]:
     """Pointer to the posteriordb results, which `python -m benchmarks.posteriordb` writes separately."""
-    return ["", "## posteriordb: 12 posteriors against Stan's reference draws", "",
+    return ["", "## posteriordb: 13 posteriors against Stan's reference draws", "",
             "The runner (`python -m benchmarks.posteriordb --subset all --peers`) applies the z-test of the "
             "pack's README to every parameter; the full table with jaxmc's and nutpie's ESS/s and gradients per "
             "ESS, and the simulation-based calibration results, are in "

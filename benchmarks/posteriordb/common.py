@@ -340,8 +340,9 @@ def run_nutpie(posterior: str, seed: int = 1, progressbar: bool = False, low_ran
     stats = idata.sample_stats
     res.divergences = int(np.asarray(stats["diverging"]).sum())
     n = np.asarray(stats["n_steps"]).sum()
-    if "warmup_sample_stats" in idata.groups():
-        n += np.asarray(idata.warmup_sample_stats["n_steps"]).sum()
+    warmup = getattr(idata, "warmup_sample_stats", None)  # an InferenceData or (ArviZ 1.x) DataTree group
+    if warmup is not None:
+        n += np.asarray(warmup["n_steps"]).sum()
     res.n_steps_total = int(n)
     res.checks = check_posterior(posterior, idata.posterior)
     return res

@@ -3,12 +3,12 @@
 import numpy as np
 
 POSTERIOR = "kilpisjarvi_mod-kilpisjarvi"
-#: With a diagonal mass matrix and corr(alpha, beta) = -0.99999 every draw needs ~500-1000 leapfrog steps and
-#: 4 x 1000 draws give a bulk ESS of only ~300-520: at pm.sample's defaults the R-hat/ESS gate (and PyMC's
-#: "effective sample size per chain is smaller than 100" warning) fails for about half of the seeds, for
-#: jaxmc and nutpie alike. As that warning advises, the run is longer (seeds 1-4 at 2000 + 2000: ESS >= 820).
-#: The default-settings rows are in RESULTS.md (`--draws 1000 --tune 1000`).
-SAMPLE_KWARGS = {"tune": 2000, "draws": 2000}
+#: pm.sample's defaults. With a diagonal mass matrix (`nuts={"mass_matrix": "diag"}`, or nutpie's default) and
+#: corr(alpha, beta) = -0.99999 every draw needs ~500-1000 leapfrog steps and 4 x 1000 draws give a bulk ESS of only
+#: ~300-520, so the R-hat/ESS gate fails for about half of the seeds; the default metric ("auto": a low-rank
+#: correction, docs/mass-matrix.md) needs about 6 gradients per effective draw. The diagonal metric's rows are in
+#: RESULTS.md (`--diag`).
+SAMPLE_KWARGS = {}
 
 
 def build(pm, data):

@@ -48,6 +48,11 @@ BUFFER_WINDOWS = 3
 #: work per leapfrog step and the chain runs the diagonal formulas (eight schools: 1, the radon model: about 10, the
 #: correlated regressions kidiq, mesquite, kilpisjarvi: 100 to 10^5)
 AUTO_MIN_CONDITION = 20.0
+#: "auto" also drops the low-rank columns when the Gaussian they fit leaves a sample Fisher divergence per dimension
+#: above this (:func:`residual_fisher`): the posterior is then far from any Gaussian, and the correction's global
+#: directions shorten trajectories more than they decorrelate draws (gp_pois_regr, a latent GP: 1.6, with 2.4x fewer
+#: gradients per ESS but too few ESS in 4 x 1000 draws; the correlated regressions and time series: under 0.15)
+AUTO_MAX_RESIDUAL = 0.5
 #: "auto" uses the diagonal metric above this many dimensions: there the refits (every 10-20 warm-up draws), the
 #: window buffer (2 x 240 x d numbers per chain) and the kernel compiled for both metrics cost more than the
 #: typical gain (the radon model, 89 dimensions: 30-40% fewer ESS per second); "low_rank" has no limit
@@ -116,8 +121,19 @@ def _top_directions(z: Array, width: int, iterations: int = 3) -> Array:
     return q
 
 
+def residual_fisher(xs: Array, gs: Array, n: Array, vecs: Array, vals: Array) -> Array:
+    """The sample Fisher divergence per dimension left by the scaled-space metric ``I + U (diag(vals) - I) U^T``
+    (``U = vecs``): ``sum_i |Sigma^(1/2) g_i + Sigma^(-1/2) x_i|^2 / (n d)`` over the centred, scaled draws ``xs``
+    and gradients ``gs`` (zero rows where invalid). Zero when the window is exactly Gaussian with that covariance."""
+    def apply(y, power):
+        return y + ((vals ** power - 1.0) * (y @ vecs)) @ vecs.T
+
+    return jnp.sum((apply(gs, 0.5) + apply(xs, -0.5)) ** 2) / (n * xs.shape[1])
+
+
 def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutoff: float | None,
-               gamma: float = LOW_RANK_GAMMA, min_condition: float | None = None) -> tuple[Metric, Array]:
+               gamma: float = LOW_RANK_GAMMA, min_condition: float | None = None,
+               max_residual=AUTO_MAX_RESIDUAL) -> tuple[Metric, Array]:
     """nutpie's low-rank modified metric from a window of draws and gradients (rows where ``valid``); returns it and
     whether it is finite.
 
@@ -127,7 +143,8 @@ def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutof
     / gamma + I`` and ``C_g``, and the eigen-decomposition of ``S`` with ``S C_g S = C_x`` (the minimiser of the
     sample Fisher divergence among Gaussians). Eigenvalues outside ``[1 / cutoff, cutoff]`` are kept (all when
     ``cutoff`` is None), the ``k = previous.vecs.shape[1]`` most extreme ones; none when ``min_condition`` is given
-    and the kept ones span a smaller condition number.
+    and the kept ones span a smaller condition number, or leave a residual Fisher divergence per dimension
+    (:func:`residual_fisher`) above ``max_residual``.
     """
     dtype = draws.dtype
     dim = draws.shape[1]
@@ -160,10 +177,11 @@ def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutof
         extreme = jnp.where((vals > cutoff) | (vals < 1.0 / cutoff), extreme, -1.0)
     top, index = jax.lax.top_k(extreme, rank)
     keep = top >= 0
-    if min_condition is not None:
-        kept = jnp.where(keep, vals[index], 1.0)
-        keep = keep & (jnp.maximum(jnp.max(kept), 1.0) / jnp.minimum(jnp.min(kept), 1.0) >= min_condition)
+    kept = jnp.where(keep, vals[index], 1.0)
     vecs = vecs[:, index] if basis is None else basis @ vecs[:, index]
+    if min_condition is not None:
+        gaussian = residual_fisher(xs, gs, n, jnp.where(keep, vecs, 0.0), kept) <= max_residual
+        keep = keep & gaussian & (jnp.maximum(jnp.max(kept), 1.0) / jnp.minimum(jnp.min(kept), 1.0) >= min_condition)
     metric = low_rank(inv_mass, jnp.where(keep, vecs, 0.0), jnp.where(keep, vals[index], 1.0))
     ok = jnp.all(jnp.isfinite(metric.vecs)) & jnp.all(jnp.isfinite(metric.vals)) & jnp.all(metric.vals > 0)
     return metric, ok
@@ -233,8 +251,11 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         """The metric fitted to the foreground window (after the update of ``step_index``), kept when it is finite
         and the window holds 3+ draws; the first such change asks for a new step-size search."""
         valid = (state.slot_id >= state.fg_start) & (state.slot_id >= 0)
+        # "auto" judges how Gaussian the window is only after the early window: the first windows still hold the
+        # approach to the typical set, and a correction there speeds up warm-up even where the final metric is diagonal
+        early = jnp.asarray(step_index, jnp.int32) < sched.early_end
         fitted, ok = fit_metric(state.draws, state.grads, valid, metric, None if dense else EIGVAL_CUTOFF,
-                                min_condition=min_condition)
+                                min_condition=min_condition, max_residual=jnp.where(early, jnp.inf, AUTO_MAX_RESIDUAL))
         did_change = ok & (state.added - state.fg_start >= 3)
         last = jnp.asarray(step_index, jnp.int32) == num_tune - 1
         new_state = state._replace(has_initial_mass_matrix=state.has_initial_mass_matrix & ~did_change,

@@ -90,6 +90,24 @@ def test_auto_drops_a_weak_correction():
     np.testing.assert_array_equal(auto.inv_mass, lr.inv_mass)
 
 
+def test_auto_drops_the_correction_of_a_window_far_from_gaussian():
+    """Gradients of a scale mixture (each draw's score times a random factor): the strong correlation is still
+    there, but no Gaussian fits the window (residual Fisher divergence above AUTO_MAX_RESIDUAL), so "auto" keeps
+    the diagonal metric; an exactly Gaussian window keeps the correction."""
+    x, g = _gaussian_window(_correlated(6), 240, seed=2)
+    prev = mt.diagonal(jnp.ones(6), 6)
+    mixed = g * jnp.asarray(np.random.default_rng(3).exponential(size=(240, 1)) * 2)
+    valid = jnp.ones(240, bool)
+    for grads, gaussian in ((g, True), (mixed, False)):
+        lr, _ = alr.fit_metric(x, grads, valid, prev, alr.EIGVAL_CUTOFF)
+        auto, _ = alr.fit_metric(x, grads, valid, prev, alr.EIGVAL_CUTOFF, min_condition=alr.AUTO_MIN_CONDITION)
+        assert bool(lr.active) and bool(auto.active) == gaussian
+        # the early window does not judge it (max_residual inf)
+        early, _ = alr.fit_metric(x, grads, valid, prev, alr.EIGVAL_CUTOFF, min_condition=alr.AUTO_MIN_CONDITION,
+                                  max_residual=jnp.inf)
+        assert bool(early.active)
+
+
 def test_resolve_mass_matrix_choices_and_errors():
     opts = DEFAULTS
     assert opts.mass_matrix == "auto"
