@@ -127,6 +127,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-write", action="store_true", help="print only; do not update results.json/RESULTS.md")
     args = ap.parse_args(argv)
+    # jaxmc's first call compiles, as in a fresh script on a new machine (its time column includes compilation)
+    os.environ.setdefault("JAXMC_COMPILATION_CACHE", "0")
 
     names = [p for p, _ in POSTERIORS] if args.subset == "all" else list(FAST)
     if args.posteriors:
