@@ -1,5 +1,5 @@
-"""Shared test helpers: which PyMC is installed (`PYMC6`), PyMC parity of compiled log densities, and transform
-Jacobian checks."""
+"""Shared test helpers: which PyMC is installed (`PYMC6`), PyMC parity of compiled log densities, transform
+Jacobian checks, and the compiled text of a model's sampler program."""
 
 from __future__ import annotations
 
@@ -84,3 +84,11 @@ def z_score(a, b):
 
     se = [np.std(x) / np.sqrt(float(ess_mean(x))) for x in (a, b)]
     return (np.mean(a) - np.mean(b)) / np.hypot(*se)
+
+
+def chunk_program(model) -> tuple[str, str]:
+    """The optimized HLO text of the model's compiled sampler chunk program and its ENTRY computation."""
+    (_, run), = model.programs("sample executables")
+    text = run.as_text()
+    entry = text[text.index("ENTRY"):]
+    return text, entry[:entry.index("\n}\n")]

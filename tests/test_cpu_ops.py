@@ -6,6 +6,7 @@ import pytest
 
 import jaxmc as pm
 from jaxmc import cpu_ops
+from tests.helpers import chunk_program
 
 RNG = np.random.default_rng(0)
 
@@ -78,10 +79,7 @@ def test_model_indexing_hessian_and_sampler_program():
     assert idata.posterior["a"].shape == (1, 20, 5)
     if jax.default_backend() != "cpu":
         return
-    (_, run), = model.programs("sample executables")
-    text = run.as_text()
-    entry = text[text.index("ENTRY"):]
-    entry = entry[:entry.index("\n}\n")]
+    _, entry = chunk_program(model)
     assert "xla_cpu_small_call" in entry and " while(" not in entry
 
 

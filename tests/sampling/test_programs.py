@@ -7,6 +7,7 @@ import numpy as np
 
 import jaxmc as pm
 from jaxmc.step_methods.base import Kernel
+from tests.helpers import chunk_program
 
 COV = np.array([[1.0, -0.99, 0.0], [-0.99, 1.0, 0.1], [0.0, 0.1, 4.0]])
 
@@ -44,9 +45,6 @@ def test_refits_between_steps_give_the_draws_of_refits_inside_steps():
     assert not np.array_equal(split.posterior["x"].values, diag.posterior["x"].values)
     if jax.default_backend() != "cpu":
         return
-    (_, run), = model.programs("sample executables")
-    text = run.as_text()
-    entry = text[text.index("ENTRY"):]
-    entry = entry[:entry.index("\n}\n")]
+    text, entry = chunk_program(model)
     # the outer loop (steps, then a refit) is XLA's; the loop of steps inside it is one kernel
     assert entry.count(" while(") == 1 and "xla_cpu_small_call" in text
