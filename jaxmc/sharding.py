@@ -246,5 +246,5 @@ def placed_data(model, shard_dim=None, devices=None, where: str = "pm.sample") -
     default), else as jnp arrays on the default device; jit then partitions the program that takes it."""
     values = model.data_values()
     if shard_dim is None and devices is None:
-        return {k: jnp.asarray(v) for k, v in values.items()}
+        return single().place_data(values)
     return plan(model, values, devices, shard_dim, 1, where).place_data(values)

@@ -182,7 +182,7 @@ def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutof
     if min_condition is not None:
         gaussian = residual_fisher(xs, gs, n, jnp.where(keep, vecs, 0.0), kept) <= max_residual
         keep = keep & gaussian & (jnp.maximum(jnp.max(kept), 1.0) / jnp.minimum(jnp.min(kept), 1.0) >= min_condition)
-    metric = low_rank(inv_mass, jnp.where(keep, vecs, 0.0), jnp.where(keep, vals[index], 1.0))
+    metric = low_rank(inv_mass, jnp.where(keep, vecs, 0.0), jnp.where(keep, kept, 1.0))
     ok = jnp.all(jnp.isfinite(metric.vecs)) & jnp.all(jnp.isfinite(metric.vals)) & jnp.all(metric.vals > 0)
     return metric, ok
 

@@ -50,10 +50,11 @@ class Chain(NamedTuple):
     * ``init(logdensity_fn, key, position) -> ChainState``;
     * ``step(logdensity_fn, state, (key, step_index)) -> (state, (position, stats))``: one step, warm-up included;
     * ``transition``: the same without the warm-up's refits, which the caller then applies between steps:
-      ``refit(state, step_index)`` after each step where ``refit_due(state, step_index)`` is true. ``refit_due``
-      gives None when the warm-up of the state's metric never refits (the diagonal schemes): ``transition`` is then
-      ``step``. A loop of ``transition`` alone holds no matrix decomposition, sort or product, which XLA:CPU compiles
-      into one kernel (docs/xla.md); ``step`` is ``transition`` with the refit in a branch.
+      ``refit(state, step_index)`` after step ``step_index`` refits the metric where ``refit_due(state,
+      step_index)`` is true (a branch) and returns ``state`` unchanged elsewhere. ``refit_due`` gives None when the
+      warm-up of the state's metric never refits (the diagonal schemes): ``transition`` is then ``step``. A loop of
+      ``transition`` alone holds no matrix decomposition, sort or product, which XLA:CPU compiles into one kernel
+      (docs/xla.md); ``step`` is ``transition`` followed by ``refit``.
     """
 
     init: Callable[[LogDensityFn, Array, Array], ChainState]
@@ -137,14 +138,18 @@ def build_chain(num_tune: int, options: NUTSOptions, *, slot_loop: bool = False)
         return adapt.refit_due(step_index, state.inv_mass)
 
     def refit(state: ChainState, step_index) -> ChainState:
-        adapt_state, inv_mass = adapt.refit(state.adapt, step_index, state.inv_mass)
-        return state._replace(adapt=adapt_state, inv_mass=inv_mass)
+        due = refit_due(state, step_index)
+        if due is None:
+            return state
+
+        def fit(s: ChainState) -> ChainState:
+            adapt_state, inv_mass = adapt.refit(s.adapt, step_index, s.inv_mass)
+            return s._replace(adapt=adapt_state, inv_mass=inv_mass)
+
+        return jax.lax.cond(due, fit, lambda s: s, state)
 
     def step_fn(logdensity_fn: LogDensityFn, state: ChainState, xs: tuple[Array, Array]):
         new_state, out = transition_fn(logdensity_fn, state, xs)
-        due = refit_due(new_state, xs[1])
-        if due is None:
-            return new_state, out
-        return jax.lax.cond(due, lambda s: refit(s, xs[1]), lambda s: s, new_state), out
+        return refit(new_state, xs[1]), out
 
     return Chain(init_fn, step_fn, transition_fn, refit_due, refit)

@@ -190,15 +190,16 @@ def _run(executables_, cm, data, base, jitter, keys, settings, progressbar, outp
     progress = SamplingProgress(settings, progressbar)
     progress.done = int(output.done.sum())
     until, targets = None, settings.targets
+
+    def record(start, n, out, st):  # vectorized: every chain's output of one call
+        output.write(slice(None), start, n, out)
+        progress.update(start, n, out[1])
+        if checkpoint is not None and checkpoint.due():
+            checkpoint.save(keys, jax.device_get(st), output.done.copy(), output)
+
     with progress:
         while True:  # one round without targets; with them, rounds until they are met (jaxmc.sampling.converge)
             if vectorized:
-                def record(start, n, out, st):
-                    output.write(slice(None), start, n, out)
-                    progress.update(start, n, out[1])
-                    if checkpoint is not None and checkpoint.due():
-                        checkpoint.save(keys, jax.device_get(st), output.done.copy(), output)
-
                 state = _drive(lambda st, a, b: run(st, keys, a, b, data), state, total, chunk, record,
                                stop.is_set, int(output.done.min()))
                 if checkpoint is not None and (stop.is_set() or checkpoint.due()):  # always after Ctrl-C

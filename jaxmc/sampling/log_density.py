@@ -4,7 +4,6 @@ with `pm.compute_log_likelihood` (observed variables), as PyMC's `pymc.stats.log
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import chunks, convert, sharding

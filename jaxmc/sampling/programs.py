@@ -121,8 +121,7 @@ def _make_programs(cm, settings: SampleSettings, steps, names, chunk: int, vecto
                                           bufs, out)
             return i + 1, st, bufs
 
-        refitting = [k for k, st in zip(kernels, state[1]) if k.refit_due(st, start) is not None]
-        if not refitting:
+        if all(k.refit_due(st, start) is None for k, st in zip(kernels, state[1])):
             _, state, buffers = jax.lax.while_loop(lambda c: c[0] < stop, body, (start, state, buffers))
             return state, buffers
 
@@ -131,9 +130,7 @@ def _make_programs(cm, settings: SampleSettings, steps, names, chunk: int, vecto
             return functools.reduce(jnp.logical_or, dues)
 
         def refit(st, i):
-            return st[0], tuple(s if k.refit_due(s, i) is None else
-                                jax.lax.cond(k.refit_due(s, i), lambda s, k=k: k.refit(s, i), lambda s: s, s)
-                                for k, s in zip(kernels, st[1]))
+            return st[0], tuple(k.refit(s, i) for k, s in zip(kernels, st[1]))
 
         def steps_then_refit(carry):
             """The steps up to the next refit (a loop without the refit, one XLA:CPU kernel), then the refit."""

@@ -23,9 +23,9 @@ class Kernel(NamedTuple):
     * ``init(key, x, logp) -> state`` (a NamedTuple);
     * ``step(key, state, x, logp, i) -> (x, state, stats)`` for step index ``i`` (warm-up while ``i < tune``);
     * ``empty_stats(dtype) -> stats``: zeros of the stats' shapes and dtypes, named as in PyMC's sample_stats;
-    * ``refit_due(state, i)``: whether ``refit(state, i) -> state`` must run after step ``i`` (a warm-up's
-      expensive update, which the sampler runs between steps, outside its loop of steps: jaxmc.nuts.chain), or
-      None when this state never needs it.
+    * ``refit_due(state, i)``: whether a warm-up's expensive update is due after step ``i``, or None when this
+      state never needs one; ``refit(state, i) -> state`` makes it where due and leaves ``state`` alone elsewhere
+      (the sampler runs it between steps, outside its loop of steps: jaxmc.nuts.chain).
 
     ``logp(x)`` is the model's log density of the whole flat vector (data bound).
     """
@@ -34,7 +34,7 @@ class Kernel(NamedTuple):
     step: Callable
     empty_stats: Callable
     refit_due: Callable = lambda state, i: None
-    refit: Callable | None = None
+    refit: Callable = lambda state, i: state
 
 
 class Setup(NamedTuple):

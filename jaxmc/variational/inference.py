@@ -215,8 +215,7 @@ class Inference:
     def _run(self, n, progressbar):
         done0, program, callbacks, score, chunk, every = self.state
         approx = self.approx
-        shard = self._shard
-        data = approx.model.data_values() if shard == (None, None) else sharding.placed_data(approx.model, *shard)
+        data = sharding.placed_data(approx.model, *self._shard)
         losses, stop = [], {}
 
         def run_chunk(state, start, stop_):

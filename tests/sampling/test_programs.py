@@ -20,7 +20,7 @@ class InlineRefitNUTS(pm.NUTS):
 
         def step(key, state, x, logp, i):
             x, state, stats = k.step(key, state, x, logp, i)
-            return x, jax.lax.cond(k.refit_due(state, i), lambda s: k.refit(s, i), lambda s: s, state), stats
+            return x, k.refit(state, i), stats
 
         return Kernel(k.init, step, k.empty_stats)
 
