@@ -89,3 +89,16 @@ def test_fast_subset_is_declared():
         mod = model_module(p)
         assert callable(mod.build) and mod.POSTERIOR == p
         assert np.all([isinstance(h, str) for h in getattr(mod, "HEAVY_TAILED", ())])
+
+
+def test_runner_summarises_several_seeds():
+    from benchmarks.posteriordb.__main__ import seeds_table
+
+    def row(sampler, grads, passed=True):
+        return {"posterior": "kidiq-kidscore_momiq", "sampler": sampler, "grads_per_ess": grads, "passed": passed}
+
+    rows = [row("jaxmc", g) for g in (4.0, 3.0, 5.0)]
+    rows += [row("nutpie low-rank", 4.5, False), row("nutpie low-rank", 3.5)]
+    lines = seeds_table(rows).splitlines()
+    assert lines[0] == "| posterior | jaxmc: median (range), passed | nutpie low-rank: median (range), passed |"
+    assert lines[2] == "| kidiq | 4.00 (3.0-5.0), 3/3 | 4.00 (3.5-4.5), 1/2 |"

@@ -1,16 +1,18 @@
 """Runner: `python -m benchmarks.posteriordb [--subset fast|all] [--posteriors a,b] [--peers] [--diag]
-[--draws N --tune N --chains N] [--seed S] [--no-write]`.
+[--draws N --tune N --chains N] [--seed S] [--seeds N] [--no-write]`.
 
 Samples every posterior with jaxmc (with --diag also with `nuts={"mass_matrix": "diag"}`; with --peers also the
 PyMC version with nutpie, diagonal and `low_rank_modified_mass_matrix=True`), applies the pack's
 z-test to every reference parameter, prints the table, stores per-run results in
 `benchmarks/posteriordb/results.json` (merged with earlier runs, keyed by posterior and sampler) and writes
-the tables of all stored results into `benchmarks/posteriordb/RESULTS.md`.
+the tables of all stored results into `benchmarks/posteriordb/RESULTS.md`. With `--seeds N` every sampler runs with
+seeds S .. S + N - 1 and the runner prints the median gradients per effective sample over them (nothing is stored).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import functools
 import json
 import math
@@ -75,6 +77,23 @@ def grads_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def seeds_table(rows: list[dict]) -> str:
+    """Median, lowest and highest gradients per effective sample over the run's seeds, and the passes, one row per
+    posterior and one column per sampler."""
+    names = list(dict.fromkeys(r["sampler"] for r in rows))
+    lines = ["| posterior | " + " | ".join(f"{n}: median (range), passed" for n in names) + " |",
+             "|---|" + "---:|" * len(names)]
+    for p in dict.fromkeys(r["posterior"] for r in rows):
+        cells = []
+        for n in names:
+            rs = [r for r in rows if r["posterior"] == p and r["sampler"] == n and not r.get("error")]
+            g = [r["grads_per_ess"] for r in rs]
+            cells.append("-" if not g else f"{statistics.median(g):.2f} ({min(g):.1f}-{max(g):.1f}), "
+                         f"{sum(r['passed'] for r in rs)}/{len(rs)}")
+        lines.append(f"| {short_name(p)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def load_results() -> dict:
     if RESULTS_JSON.exists():
         return json.loads(RESULTS_JSON.read_text())
@@ -125,6 +144,8 @@ def main(argv=None):
     ap.add_argument("--chains", type=int, default=None)
     ap.add_argument("--target-accept", type=float, default=None)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", type=int, default=1, help="run seeds --seed .. --seed + N - 1 and print the median "
+                    "gradients per ESS (stores nothing)")
     ap.add_argument("--no-write", action="store_true", help="print only; do not update results.json/RESULTS.md")
     args = ap.parse_args(argv)
     # jaxmc's first call compiles, as in a fresh script on a new machine (its time column includes compilation)
@@ -142,31 +163,32 @@ def main(argv=None):
     override = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "target_accept": args.target_accept}
     all_results = load_results()
     rows = []
-    for p in names:
-        for sname, fn in samplers:
-            print(f"[{time.strftime('%H:%M:%S')}] {short_name(p)} with {sname} ...", flush=True)
-            res: RunResult = fn(p, seed=args.seed, **override)
-            row = res.summary()
-            row["machine"] = machine()
-            rows.append(row)
-            print(table([row]).splitlines()[-1], flush=True)
-            if res.checks and not res.passed:
-                for c in res.checks:
-                    if not c.passed:
-                        print(f"    {c.name}: mean {c.mean:.4g} (ref {c.ref_mean:.4g}), sd {c.sd:.4g} (ref "
-                              f"{c.ref_sd:.4g}), ess {c.ess_bulk:.0f}, rhat {c.rhat:.3f}: {c.why}", flush=True)
-            if not args.no_write:
-                # runs at the model file's settings replace each other; runs with other settings are kept
-                # beside them (e.g. a model that declares target_accept=0.95, run again at the default 0.8)
-                key = f"{p}|{sname}" + (f"|{_settings_text(res.settings)}" if any(
-                    v is not None for v in override.values()) else "")
-                all_results[key] = row
-                save_results(all_results)
-                write_markdown(all_results)
+    runs = [(p, sname, fn, seed) for p in names for sname, fn in samplers
+            for seed in range(args.seed, args.seed + args.seeds)]
+    for p, sname, fn, seed in runs:
+        print(f"[{time.strftime('%H:%M:%S')}] {short_name(p)} with {sname}, seed {seed} ...", flush=True)
+        res: RunResult = fn(p, seed=seed, **override)
+        row = res.summary()
+        row["machine"] = machine()
+        rows.append(row)
+        print(table([row]).splitlines()[-1], flush=True)
+        if res.checks and not res.passed:
+            for c in res.checks:
+                if not c.passed:
+                    print(f"    {c.name}: mean {c.mean:.4g} (ref {c.ref_mean:.4g}), sd {c.sd:.4g} (ref "
+                          f"{c.ref_sd:.4g}), ess {c.ess_bulk:.0f}, rhat {c.rhat:.3f}: {c.why}", flush=True)
+        if not args.no_write and args.seeds == 1:
+            # runs at the model file's settings replace each other; runs with other settings are kept
+            # beside them (e.g. a model that declares target_accept=0.95, run again at the default 0.8)
+            key = f"{p}|{sname}" + (f"|{_settings_text(res.settings)}" if any(
+                v is not None for v in override.values()) else "")
+            all_results[key] = row
+            save_results(all_results)
+            write_markdown(all_results)
     print()
     print(table(rows))
     print()
-    print(grads_table(rows))
+    print(grads_table(rows) if args.seeds == 1 else seeds_table(rows))
     return 0 if all(r["passed"] for r in rows if r["sampler"] == "jaxmc") else 1
 
 

@@ -68,9 +68,10 @@ class NutpieSchedule(NamedTuple):
 
     early_end: int  # draws before this use the early switch frequency
     final_window: int  # draws from here on keep the mass matrix fixed
-    switch_freq: int = 80
+    switch_freq: int = 80  # the first window after the early window
     early_switch_freq: int = 10
     update_freq: int = 1
+    window_growth: float = 1.5  # each later window is this much longer than the one before
 
 
 def nutpie_schedule(
@@ -80,6 +81,7 @@ def nutpie_schedule(
     mass_matrix_switch_freq: int = 80,
     early_mass_matrix_switch_freq: int = 10,
     mass_matrix_update_freq: int = 1,
+    mass_matrix_window_growth: float = 1.5,
 ) -> NutpieSchedule:
     step_window = int(step_size_window * num_tune)
     return NutpieSchedule(
@@ -88,6 +90,7 @@ def nutpie_schedule(
         switch_freq=mass_matrix_switch_freq,
         early_switch_freq=early_mass_matrix_switch_freq,
         update_freq=mass_matrix_update_freq,
+        window_growth=mass_matrix_window_growth,
     )
 
 
@@ -102,6 +105,7 @@ class NutpieAdaptState(NamedTuple):
     has_initial_mass_matrix: Array  # True until the mass matrix is first changed
     last_update: Array
     search_pending: Array  # do the step-size search before the next transition
+    window_size: Array  # draws the background needs for the next switch after the early window
 
 
 def inv_mass_from_grad(grad: Array) -> Array:
@@ -141,21 +145,35 @@ class NutpieWindow(NamedTuple):
     draw: Array  # the step index, int32
     in_mass_phase: Array  # before the final window, where the mass matrix stays fixed
     is_early: Array  # in the early window (the early switch frequency)
-    switch_freq: Array
-    is_late: Array  # too close to the final window for another switch
+    switch_freq: Array  # background draws that allow a switch
+    is_late: Array  # no switch: the window after it would not end before the final window
     add: Array  # the draw enters the windows (it moved; a divergent one only beyond 4 steps)
+    size: Array  # the window size of the state after this draw when it does not switch
+    next_size: Array  # the same when it switches
+
+    def window_size(self, switch):
+        """The ``window_size`` to keep after this draw."""
+        return jnp.where(switch & ~self.is_early, self.next_size, self.size)
 
 
-def nutpie_window(sched: NutpieSchedule, step_index, info: NUTSInfo) -> NutpieWindow:
-    """The window phase of the transition just made at ``step_index``."""
+def nutpie_window(sched: NutpieSchedule, step_index, info: NUTSInfo, window_size, background) -> NutpieWindow:
+    """The window phase of the transition just made at ``step_index``: ``window_size`` is the state's (initially
+    ``sched.switch_freq``), ``background`` the draws in the background window before this one.
+
+    After the early window the windows grow: each switch multiplies the next window's length by
+    ``sched.window_growth``; the first one is at least as long as the background gathered by then. No switch happens
+    once the next window would not end before the final window (nuts-rs ``GlobalStrategy``)."""
     draw = jnp.asarray(step_index, jnp.int32)
     in_mass_phase = draw < sched.final_window
     is_early = draw < sched.early_end
-    switch_freq = jnp.where(is_early, sched.early_switch_freq, sched.switch_freq)
+    size = jnp.where(draw == sched.early_end, jnp.maximum(window_size, background), window_size)
+    switch_freq = jnp.where(is_early, sched.early_switch_freq, size)
+    grown = jnp.floor(size * sched.window_growth + 0.5).astype(jnp.int32)
+    next_size = jnp.where(is_early, sched.early_switch_freq, jnp.maximum(size + 1, grown))
     idx = info.index_in_trajectory
     is_good = jnp.where(info.diverging, jnp.abs(idx) > 4, idx != 0)
-    return NutpieWindow(draw, in_mass_phase, is_early, switch_freq, switch_freq + draw > sched.final_window,
-                        in_mass_phase & is_good)
+    return NutpieWindow(draw, in_mass_phase, is_early, switch_freq, next_size + draw > sched.final_window,
+                        in_mass_phase & is_good, size, next_size)
 
 
 def nutpie_step_size(dual_avg, window: NutpieWindow, info: NUTSInfo, num_tune: int, target_accept: float):
@@ -203,13 +221,14 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
             jnp.bool_(True),
             jnp.int32(0),
             jnp.bool_(True),
+            jnp.int32(sched.switch_freq),
         )
         return state, step_size, inv_mass_from_grad(hmc.logdensity_grad)
 
     prepare = nutpie_prepare(options, initial_step)
 
     def update(state: NutpieAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
-        window = nutpie_window(sched, step_index, info)
+        window = nutpie_window(sched, step_index, info, state.window_size, state.draw_bg.count)
         draw, in_mass_phase, add = window.draw, window.in_mass_phase, window.add
         dtype = hmc.position.dtype
         fg_draw = welford.update(state.draw, hmc.position, add)
@@ -246,6 +265,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
             state.has_initial_mass_matrix & ~did_change,
             last_update,
             search,
+            window.window_size(switch),
         )
         return new_state, new_step.astype(dtype), new_inv_mass
 

@@ -41,8 +41,9 @@ MAX_RANK = 16
 #: up to this many dimensions the low-rank fit works in the whole (scaled) space; above, in the span of the leading
 #: directions of the draws and of the gradients (eigen-decompositions stay small)
 FULL_SPACE_DIM = 32
-#: the window buffer holds this many ``switch_freq`` windows of draws (a foreground window is at most about 3)
-BUFFER_WINDOWS = 3
+#: the window buffer's most rows: a longer window (from about 3600 tuning steps on) is fitted on its latest draws, so
+#: that a refit's cost stays bounded (nuts-rs fits on the whole window)
+MAX_WINDOW_ROWS = 2000
 #: "auto" keeps the low-rank columns only when the fitted metric's condition number in the scaled space (largest over
 #: smallest eigenvalue, 1 included) reaches this: below it the gain in step size is too small to pay for the O(d k)
 #: work per leapfrog step and the chain runs the diagonal formulas (eight schools: 1, the radon model: about 10, the
@@ -75,6 +76,7 @@ class LowRankAdaptState(NamedTuple):
     bg_start: Array
     has_initial_mass_matrix: Array  # True until the metric is first fitted
     search_pending: Array
+    window_size: Array  # as in NutpieAdaptState
 
 
 def check_mass_matrix(kind, adaptation: str, where: str = "nuts mass_matrix") -> None:
@@ -187,6 +189,15 @@ def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutof
     return metric, ok
 
 
+def window_capacity(num_tune: int, sched: NutpieSchedule) -> int:
+    """Rows of the window buffer: the most draws a foreground and background window hold together, at most
+    :data:`MAX_WINDOW_ROWS`. After the early window a switch's foreground started after the early window, or holds at
+    most one early background (fewer than ``early_switch_freq`` draws) and the draws since; before the final window,
+    at most one early foreground and background more."""
+    most = sched.final_window - sched.early_end + 2 * sched.early_switch_freq + 2
+    return max(3, min(int(num_tune) + 1, most, MAX_WINDOW_ROWS))
+
+
 def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False,
                         schedule: NutpieSchedule | None = None, min_condition: float | None = None) -> Adaptation:
     """nutpie's low-rank modified mass-matrix adaptation (nuts-rs ``LowRankMassMatrixStrategy``), or with
@@ -195,14 +206,14 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
     Windows, step size and the first step-size search as :func:`~jaxmc.nuts.adaptation.nutpie_adaptation`; the
     window's draws and gradients are kept in a buffer (foreground window: the last background window plus the
     draws since) and the metric is refitted (:func:`fit_metric`) every ``early_switch_freq`` draws in the early
-    window and every :data:`LOW_RANK_UPDATE_FREQ` draws after, until the last 15% of tuning. Refits happen at step
-    indices alone (``refit_due``), so that vectorized chains run the fit only at those steps, and run in ``refit``,
-    which the chain applies between transitions.
+    window (on the latest ``early_switch_freq`` draws of the window) and every :data:`LOW_RANK_UPDATE_FREQ` draws
+    after, until the last 15% of tuning. Refits happen at step indices alone (``refit_due``), so that vectorized
+    chains run the fit only at those steps, and run in ``refit``, which the chain applies between transitions.
     """
     sched = nutpie_schedule(num_tune) if schedule is None else schedule
     target_accept = options.target_accept
     initial_step = initial_step_of(options, NUTPIE_INITIAL_STEP)
-    capacity = max(3, min(int(num_tune) + 1, int(BUFFER_WINDOWS * sched.switch_freq)))
+    capacity = window_capacity(num_tune, sched)
 
     def init(hmc: HMCState):
         dtype = hmc.position.dtype
@@ -213,14 +224,14 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         state = LowRankAdaptState(
             da.init(step_size), buf.at[0].set(hmc.position), buf.at[0].set(hmc.logdensity_grad),
             jnp.full((capacity,), -1, jnp.int32).at[0].set(0), jnp.int32(1), jnp.int32(0), jnp.int32(0),
-            jnp.bool_(True), jnp.bool_(True),
+            jnp.bool_(True), jnp.bool_(True), jnp.int32(sched.switch_freq),
         )
         return state, step_size, diagonal(inv_mass_from_grad(hmc.logdensity_grad), rank)
 
     prepare = nutpie_prepare(options, initial_step)
 
     def update(state: LowRankAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, metric: Metric):
-        window = nutpie_window(sched, step_index, info)
+        window = nutpie_window(sched, step_index, info, state.window_size, state.added - state.bg_start)
         in_mass_phase, add = window.in_mass_phase, window.add
         slot = state.added % capacity
         draws = state.draws.at[slot].set(jnp.where(add, hmc.position, state.draws[slot]))
@@ -235,7 +246,7 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
 
         dual_avg, new_step, _ = nutpie_step_size(state.dual_avg, window, info, num_tune, target_accept)
         new_state = LowRankAdaptState(dual_avg, draws, grads, slot_id, added, fg_start, bg_start,
-                                      state.has_initial_mass_matrix, jnp.bool_(False))
+                                      state.has_initial_mass_matrix, jnp.bool_(False), window.window_size(switch))
         return new_state, new_step.astype(hmc.position.dtype), metric
 
     def refit_due(step_index, metric):
@@ -250,10 +261,13 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
     def refit(state: LowRankAdaptState, step_index, metric: Metric):
         """The metric fitted to the foreground window (after the update of ``step_index``), kept when it is finite
         and the window holds 3+ draws; the first such change asks for a new step-size search."""
-        valid = (state.slot_id >= state.fg_start) & (state.slot_id >= 0)
+        early = jnp.asarray(step_index, jnp.int32) < sched.early_end
+        # in the early window, the latest early_switch_freq draws that entered the windows (those nuts-rs fits on at
+        # a switch: the chain still moves towards the typical set, and older draws would hold the approach)
+        recent = ~early | (state.slot_id >= state.added - sched.early_switch_freq)
+        valid = (state.slot_id >= state.fg_start) & (state.slot_id >= 0) & recent
         # "auto" judges how Gaussian the window is only after the early window: the first windows still hold the
         # approach to the typical set, and a correction there speeds up warm-up even where the final metric is diagonal
-        early = jnp.asarray(step_index, jnp.int32) < sched.early_end
         fitted, ok = fit_metric(state.draws, state.grads, valid, metric, None if dense else EIGVAL_CUTOFF,
                                 min_condition=min_condition, max_residual=jnp.where(early, jnp.inf, AUTO_MAX_RESIDUAL))
         did_change = ok & (state.added - state.fg_start >= 3)

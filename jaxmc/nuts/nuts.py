@@ -8,7 +8,6 @@ import jax
 import jax.numpy as jnp
 
 from . import rng, termination
-from .metric import velocity
 from .integrator import (
     IntegratorState,
     LogDensityFn,
@@ -89,10 +88,8 @@ class _SubtreeCarry(NamedTuple):
     proposal: IntegratorState
     proposal_n: Array  # leaf index of the proposal
     log_weight: Array  # log sum of leaf weights exp(H0 - H)
-    rho: Array  # summed momentum of the leaves
-    prev_rho: Array  # summed momentum of all leaves but the last
-    prev_p_sharp: Array  # velocity of the last leaf
-    first_p: Array  # momentum of the first leaf
+    last_x: Array  # position of the last leaf, for the U-turn checks (:mod:`.termination`)
+    last_p: Array  # momentum of the last leaf
     ckpts: termination.Checkpoints  # slot 0 holds the first leaf (see _TrajectoryCarry.ckpts)
     sum_accept: Array
     sum_accept_sym: Array
@@ -106,7 +103,6 @@ class _TrajectoryCarry(NamedTuple):
     right: IntegratorState  # latest state in time
     left_index: Array
     right_index: Array
-    rho: Array
     proposal: IntegratorState
     proposal_index: Array
     log_weight: Array
@@ -162,9 +158,9 @@ def build_kernel(
     """Return ``kernel(logdensity_fn, key, state, step_size, inv_mass, momentum=None) -> (HMCState, NUTSInfo)``.
 
     Top level: trajectory doubling with biased progressive sampling; inside each new sub-tree: uniform
-    multinomial (progressive) sampling. A trajectory stops at Stan's generalized U-turn criterion with the
-    extra sub-tree boundary checks (:mod:`.termination`), at a divergence (energy error above
-    ``divergence_threshold``, or NaN), or after ``max_treedepth`` doublings. ``slot_loop`` picks how the
+    multinomial (progressive) sampling. A trajectory stops at nuts-rs' U-turn criterion (the distance moved
+    against the momentum at an end) with the extra sub-tree boundary checks (:mod:`.termination`), at a
+    divergence (energy error above ``divergence_threshold``, or NaN), or after ``max_treedepth`` doublings. ``slot_loop`` picks how the
     U-turn checks take their dot products (:func:`.termination._slot_dots_and_store`): the same trees either
     way, a loop where XLA:CPU compiles the loops into single kernels (the caller knows).
 
@@ -180,8 +176,9 @@ def build_kernel(
         raise ValueError("max_treedepth must be at least 1")
 
     def build_subtree(logdensity_fn: LogDensityFn, start: IntegratorState, direction, depth, step_size,
-                      inv_mass, energy0, rand, ckpts):
-        """Integrate up to ``2**depth`` leaves from ``start``; stop early on divergence or U-turn."""
+                      inv_mass, energy0, rand, ckpts, origin):
+        """Integrate up to ``2**depth`` leaves from ``start``; stop early on divergence or U-turn (positions
+        relative to ``origin``, the transition's start)."""
         dtype = start.position.dtype
         dim = start.position.shape[0]
         num_leaves = jnp.left_shift(jnp.int32(1), depth)
@@ -194,10 +191,8 @@ def build_kernel(
             proposal=start,
             proposal_n=jnp.int32(0),
             log_weight=jnp.asarray(-jnp.inf, dtype),
-            rho=zeros,
-            prev_rho=zeros,
-            prev_p_sharp=zeros,
-            first_p=zeros,
+            last_x=zeros,
+            last_p=zeros,
             ckpts=ckpts,
             sum_accept=scalar0,
             sum_accept_sym=scalar0,
@@ -213,7 +208,7 @@ def build_kernel(
             state = leapfrog(logdensity_fn, c.state, signed_step, inv_mass)
             leaf = _leaf_stats(state, inv_mass, energy0, divergence_threshold)
             p = state.momentum
-            p_sharp = velocity(p, inv_mass)
+            x = direction * (state.position - origin)  # see termination: moved forward in time
             # uniform multinomial sampling within the sub-tree
             log_w = -leaf.energy_error
             log_weight = jnp.logaddexp(c.log_weight, log_w)
@@ -221,19 +216,15 @@ def build_kernel(
             take = rng.log_unit(u) < log_w - log_weight
             proposal = _select(take, state, c.proposal)
             proposal_n = jnp.where(take, c.n, c.proposal_n)
-            rho = c.rho + p
-            ckpts, turning = termination.check_leaf(c.ckpts, c.n, p_sharp, c.rho, rho, c.prev_p_sharp,
-                                                    c.prev_rho, slot_loop=slot_loop)
+            ckpts, turning = termination.check_leaf(c.ckpts, c.n, p, x, c.last_p, c.last_x, slot_loop=slot_loop)
             return _SubtreeCarry(
                 state=state,
                 n=c.n + 1,
                 proposal=proposal,
                 proposal_n=proposal_n,
                 log_weight=log_weight,
-                rho=rho,
-                prev_rho=c.rho,
-                prev_p_sharp=p_sharp,
-                first_p=jnp.where(c.n == 0, p, c.first_p),
+                last_x=x,
+                last_p=p,
                 ckpts=ckpts,
                 sum_accept=c.sum_accept + leaf.accept,
                 sum_accept_sym=c.sum_accept_sym + leaf.accept_sym,
@@ -260,7 +251,6 @@ def build_kernel(
             right=start,
             left_index=jnp.int32(0),
             right_index=jnp.int32(0),
-            rho=momentum,
             proposal=start,
             proposal_index=jnp.int32(0),
             log_weight=scalar0,  # weight of the initial point is exp(H0 - H0) = 1
@@ -284,7 +274,7 @@ def build_kernel(
             far = _select(forward, c.left, c.right)
             near_index = jnp.where(forward, c.right_index, c.left_index)
             sub = build_subtree(
-                logdensity_fn, near, direction, c.depth, step_size, inv_mass, energy0, rand, c.ckpts
+                logdensity_fn, near, direction, c.depth, step_size, inv_mass, energy0, rand, c.ckpts, start.position
             )
             valid = ~sub.diverging & ~sub.turning
 
@@ -303,24 +293,17 @@ def build_kernel(
             right = _select(valid & forward, new_end, c.right)
             left_index = jnp.where(valid & ~forward, new_end_index, c.left_index)
             right_index = jnp.where(valid & forward, new_end_index, c.right_index)
-            rho = jnp.where(valid, c.rho + sub.rho, c.rho)
 
-            turning = termination.merge_is_turning(
-                velocity(far.momentum, inv_mass),
-                near.momentum,
-                velocity(near.momentum, inv_mass),
-                c.rho,
-                sub.first_p,  # momentum sum of the first leaf alone
-                termination.first_p_sharp(sub.ckpts),
-                velocity(sub.state.momentum, inv_mass),
-                sub.rho,
-            )
+            def oriented(z):  # a state of the old trajectory as (momentum, position) for termination
+                return z.momentum, direction * (z.position - start.position)
+
+            turning = termination.merge_is_turning(oriented(far), oriented(near), termination.first_leaf(sub.ckpts),
+                                                   (sub.state.momentum, sub.last_x))
             return _TrajectoryCarry(
                 left=left,
                 right=right,
                 left_index=left_index,
                 right_index=right_index,
-                rho=rho,
                 proposal=proposal,
                 proposal_index=proposal_index,
                 log_weight=log_weight,

@@ -27,7 +27,7 @@ def test_stan_schedule_short_tuning_is_rescaled_like_stan():
 def test_nutpie_schedule_default():
     s = nutpie_schedule(1000)
     assert (s.early_end, s.final_window) == (300, 850)
-    assert (s.early_switch_freq, s.switch_freq, s.update_freq) == (10, 80, 1)
+    assert (s.early_switch_freq, s.switch_freq, s.update_freq, s.window_growth) == (10, 80, 1, 1.5)
 
 
 def _synthetic_run(num_tune, scales, seed=0):
@@ -80,10 +80,13 @@ def test_nutpie_window_switching_and_estimate():
     # early phase: the background (started with the initial point) is swapped in every 10 draws
     switches = np.flatnonzero(bg == 0)
     assert switches[0] == 8 and np.all(np.diff(switches[switches < 300]) == 10)
-    # later: every 80 draws, and never within 80 draws of the final step-size window (850)
+    # later: windows of 80, then 120 draws (each 1.5x the one before); the next one, 180 draws, would have to end
+    # before the final step-size window (850) with 270 draws to spare, so there is none
     late = switches[switches >= 300]
-    assert np.all(np.diff(late) == 80) and late.max() <= 770 and late.max() + 80 > 770
-    np.testing.assert_array_equal(fg[switches], 10 * (switches < 300) + 80 * (switches >= 300))
+    np.testing.assert_array_equal(late, [378, 498])
+    np.testing.assert_array_equal(fg[late], [80, 120])
+    assert np.all(fg[switches[switches < 300][1:]] == 10)
+    assert bg[849] == 849 - 498
     # the mass matrix is first updated after the third point (initial point + 2 draws), which makes
     # a step-size search due; it stays fixed in the final window
     np.testing.assert_array_equal(np.flatnonzero(pending), [1])

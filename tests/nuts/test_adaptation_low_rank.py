@@ -108,6 +108,41 @@ def test_auto_drops_the_correction_of_a_window_far_from_gaussian():
         assert bool(early.active)
 
 
+@pytest.mark.parametrize("num_tune, moved", [(1000, 1.0), (1000, 0.3), (200, 0.7), (30, 1.0)])
+def test_the_window_buffer_holds_every_window(num_tune, moved):
+    """Fed draws of which a share ``moved`` enter the windows (the others did not move), the buffer always holds
+    every draw of the foreground and background windows: none is overwritten while the fit still uses it."""
+    from jaxmc.nuts import nuts
+
+    dim = 3
+    adapt = alr.low_rank_adaptation(num_tune, DEFAULTS)
+    hmc = nuts.init(jnp.ones(dim), lambda x: -0.5 * jnp.sum(x * x))
+    state, step_size, metric = adapt.init(hmc)
+    capacity = state.draws.shape[0]
+    rng = np.random.default_rng(0)
+    good = jnp.asarray(rng.uniform(size=num_tune) < moved)
+
+    def step(carry, xs):
+        state, metric = carry
+        i, ok = xs
+        info = nuts.NUTSInfo(acceptance_rate=jnp.asarray(0.8), tree_depth=jnp.int32(2), n_steps=jnp.int32(3),
+                             diverging=jnp.bool_(False), energy=jnp.asarray(0.0), max_energy_error=jnp.asarray(0.1),
+                             reached_max_treedepth=jnp.bool_(False), lp=hmc.logdensity,
+                             acceptance_rate_sym=jnp.asarray(0.8), index_in_trajectory=jnp.where(ok, 2, 0))
+        point = hmc._replace(position=hmc.position + i)
+        state, _, metric = adapt.update(state, i, point, info, step_size, metric)
+        in_buffer = jnp.sum((state.slot_id >= state.fg_start) & (state.slot_id >= 0))
+        return (state, metric), (in_buffer, state.added - state.fg_start, state.window_size)
+
+    _, (in_buffer, in_windows, sizes) = jax.lax.scan(step, (state, metric), (jnp.arange(num_tune), good))
+    np.testing.assert_array_equal(in_buffer, in_windows)
+    assert int(np.max(in_windows)) <= capacity
+    if num_tune == 1000 and moved == 1.0:  # windows of 80 and 120 draws after the early window, then no switch
+        # the foreground from the draw after the switch at 378 to the last one of the mass-matrix phase, 849
+        assert capacity == 572 and int(np.max(in_windows)) == 849 - 378
+        assert sorted(set(np.asarray(sizes).tolist())) == [80, 120, 180]
+
+
 def test_resolve_mass_matrix_choices_and_errors():
     opts = DEFAULTS
     assert opts.mass_matrix == "auto"

@@ -1,4 +1,4 @@
-"""The NUTS kernel alone: trajectories against Stan's recursion, and invariance of the target (one compiled,
+"""The NUTS kernel alone: trajectories against nuts-rs' recursion, and invariance of the target (one compiled,
 vmapped kernel per ``slot_loop`` serves all tests: the log-density parameters are traced arguments)."""
 import functools
 
@@ -10,7 +10,7 @@ from scipy import stats
 
 from jaxmc.nuts import DEFAULTS, nuts, termination
 from tests.nuts.nuts_testing import SLOT_LOOP
-from tests.nuts.stan_reference import stan_tree_shape
+from tests.nuts.tree_reference import tree_shape
 
 DIM, BATCH = 5, 4096
 COV = np.array([[1.0, 0.99], [0.99, 1.0]])
@@ -43,8 +43,8 @@ def kernel(keys, positions, step_sizes, inv_masses, precision, banana, slot_loop
 
 
 @pytest.mark.parametrize("name, seed", [("corr", 0), ("banana", 1), ("scales", 2)])
-def test_same_trajectories_as_stan(name, seed):
-    """Depth, leapfrog count and divergence agree with Stan's recursion, transition by transition."""
+def test_same_trajectories_as_nuts_rs(name, seed):
+    """Depth, leapfrog count and divergence agree with nuts-rs' recursion, transition by transition."""
     precision, banana = jnp.asarray(PRECISIONS[name]), BANANA[name]
     fn = functools.partial(logdensity, precision=precision, banana=banana)
     rng = np.random.default_rng(seed)
@@ -58,7 +58,7 @@ def test_same_trajectories_as_stan(name, seed):
         ours = (int(info.tree_depth[i]), int(info.n_steps[i]), bool(info.diverging[i]))
         state = nuts.init(jnp.asarray(positions[i]), fn)
         inv_mass = jnp.asarray(inv_masses[i])
-        assert ours == stan_tree_shape(fn, keys[i], state, step_sizes[i], inv_mass, MAX_TREEDEPTH,
+        assert ours == tree_shape(fn, keys[i], state, step_sizes[i], inv_mass, MAX_TREEDEPTH,
                                        DEFAULTS.divergence_threshold)
         shapes.append(ours)
     assert len({s[0] for s in shapes}) >= 3  # the cases cover several tree depths
@@ -100,21 +100,17 @@ def test_kernel_leaves_banana_invariant():
 
 
 def test_merge_checks_detect_turn_at_junction():
-    """The full-trajectory test passes but a junction test does not: Stan's extra checks matter."""
+    """The full-trajectory test passes but a junction test does not: the extra checks matter."""
     v = lambda *x: jnp.array(x, dtype=jnp.float64)  # noqa: E731
-    args = dict(
-        first_outer_ps=v(1.0, 0.0),
-        first_inner_p=v(-0.2, 1.0),
-        first_inner_ps=v(-0.2, 1.0),
-        first_rho=v(3.0, 0.0),
-        second_inner_p=v(-2.0, -1.0),
-        second_inner_ps=v(-2.0, -1.0),
-        second_outer_ps=v(1.0, 0.0),
-        second_rho=v(3.0, 0.0),
-    )
-    rho = args["first_rho"] + args["second_rho"]
-    assert not bool(termination.is_turning(args["first_outer_ps"], args["second_outer_ps"], rho))
-    assert bool(termination.merge_is_turning(**args))
+    # (momentum, position): the second piece's first state moved back against the first piece's start momentum
+    first_outer, first_inner = (v(1.0, 0.0), v(0.0, 0.0)), (v(1.0, 0.2), v(2.0, 0.5))
+    second_inner, second_outer = (v(-2.0, -1.0), v(-0.5, 0.5)), (v(1.0, 0.0), v(4.0, 0.0))
+    assert not bool(termination.is_turning(first_outer[0], second_outer[0], second_outer[1] - first_outer[1]))
+    assert bool(termination.is_turning(first_outer[0], second_inner[0], second_inner[1] - first_outer[1]))
+    assert bool(termination.merge_is_turning(first_outer, first_inner, second_inner, second_outer))
+    # the same pieces without the backward step do not turn
+    second_inner = (v(1.0, 0.0), v(2.5, 0.5))
+    assert not bool(termination.merge_is_turning(first_outer, first_inner, second_inner, second_outer))
 
 
 def test_slot_loop_and_vectorized_checks_agree():

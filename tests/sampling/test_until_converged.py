@@ -86,7 +86,7 @@ def test_draws_on_until_the_targets_are_met(model):
 
 
 def test_targets_met_at_once_take_no_more_draws(model):
-    idata = sample(model, target_ess=100, max_rhat=1.1)
+    idata = sample(model, target_ess=50, max_rhat=1.1)  # the run's smallest ESS (the tail of s) is 95
     assert idata.posterior.sizes["draw"] == RUN["draws"] == idata.posterior.attrs[ATTR]
 
 
