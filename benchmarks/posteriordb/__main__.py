@@ -12,12 +12,12 @@ seeds S .. S + N - 1 and the runner prints the median gradients per effective sa
 from __future__ import annotations
 
 import argparse
-import statistics
 import functools
 import json
 import math
 import os
 import platform
+import statistics
 import sys
 import time
 

@@ -160,9 +160,10 @@ def build_kernel(
     Top level: trajectory doubling with biased progressive sampling; inside each new sub-tree: uniform
     multinomial (progressive) sampling. A trajectory stops at nuts-rs' U-turn criterion (the distance moved
     against the momentum at an end) with the extra sub-tree boundary checks (:mod:`.termination`), at a
-    divergence (energy error above ``divergence_threshold``, or NaN), or after ``max_treedepth`` doublings. ``slot_loop`` picks how the
-    U-turn checks take their dot products (:func:`.termination._slot_dots_and_store`): the same trees either
-    way, a loop where XLA:CPU compiles the loops into single kernels (the caller knows).
+    divergence (energy error above ``divergence_threshold``, or NaN), or after ``max_treedepth`` doublings.
+    ``slot_loop`` picks how the U-turn checks take their dot products
+    (:func:`.termination._slot_dots_and_store`): the same trees either way, a loop where XLA:CPU compiles the loops
+    into single kernels (the caller knows).
 
     ``logdensity_fn`` maps a flat position to a scalar; ``state`` holds its value and gradient at
     ``state.position`` (:func:`init`). ``inv_mass`` is the metric (:mod:`.metric`: the diagonal of the inverse mass
@@ -208,7 +209,7 @@ def build_kernel(
             state = leapfrog(logdensity_fn, c.state, signed_step, inv_mass)
             leaf = _leaf_stats(state, inv_mass, energy0, divergence_threshold)
             p = state.momentum
-            x = direction * (state.position - origin)  # see termination: moved forward in time
+            x = termination.oriented(state.position, origin, direction)
             # uniform multinomial sampling within the sub-tree
             log_w = -leaf.energy_error
             log_weight = jnp.logaddexp(c.log_weight, log_w)
@@ -294,10 +295,10 @@ def build_kernel(
             left_index = jnp.where(valid & ~forward, new_end_index, c.left_index)
             right_index = jnp.where(valid & forward, new_end_index, c.right_index)
 
-            def oriented(z):  # a state of the old trajectory as (momentum, position) for termination
-                return z.momentum, direction * (z.position - start.position)
+            def end(z):  # an end of the old trajectory as termination takes it: (momentum, position)
+                return z.momentum, termination.oriented(z.position, start.position, direction)
 
-            turning = termination.merge_is_turning(oriented(far), oriented(near), termination.first_leaf(sub.ckpts),
+            turning = termination.merge_is_turning(end(far), end(near), termination.first_leaf(sub.ckpts),
                                                    (sub.state.momentum, sub.last_x))
             return _TrajectoryCarry(
                 left=left,

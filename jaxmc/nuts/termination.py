@@ -16,6 +16,11 @@ import jax.numpy as jnp
 Array = jax.Array
 
 
+def oriented(position: Array, origin: Array, direction) -> Array:
+    """``position`` as the checks take it: relative to ``origin`` (the transition's start), times ``direction``."""
+    return direction * (position - origin)
+
+
 def is_turning(p_a: Array, p_b: Array, moved: Array) -> Array:
     """True when a piece of trajectory with end momenta ``p_a``, ``p_b`` that moved by ``moved`` (forward in time)
     turned: it continues while ``p_a . moved > 0`` and ``p_b . moved > 0``."""
