@@ -9,11 +9,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import dual_averaging as da
+from . import step_size as step_size_search
 from . import welford
-from .integrator import LogDensityFn
+from .integrator import LogDensityFn, sample_momentum
 from .nuts import HMCState, NUTSInfo
 from .options import NUTSOptions
-from .step_size import nutpie_init_step_size, stan_init_step_size
 
 Array = jax.Array
 
@@ -30,10 +30,11 @@ class Adaptation(NamedTuple):
 
     * ``init(hmc_state) -> (adapt_state, step_size, inv_mass)``: the initial step-size search is
       left pending;
-    * ``prepare(logdensity_fn, adapt_state, key, hmc_state, step_size, inv_mass, momentum=None) ->
-      (adapt_state, step_size)``: run before each transition; does a pending step-size search (none in
-      most steps) on ``logdensity_fn``, with the transition's momentum when given (nutpie's search uses
-      one draw);
+    * ``search(adapt_state, key, step_size, dtype) -> step_size.Search``: the step-size search due before the next
+      transition (none in most steps: the search is then done before any try), which the NUTS kernel makes on its own
+      leapfrog (:func:`prepare` makes it in a loop of its own);
+    * ``searched(adapt_state, search_state) -> adapt_state``: after the transition's search (``search_state``: its
+      final state), e.g. dual averaging restarted at the step size found;
     * ``update(adapt_state, step_index, hmc_state, info, step_size, inv_mass)
       -> (adapt_state, step_size, inv_mass)``: after each tuning transition (``step_index <
       num_tune``); at the last tuning step the step size becomes ``step_size_bar``;
@@ -46,11 +47,24 @@ class Adaptation(NamedTuple):
     """
 
     init: Callable
-    prepare: Callable
+    search: Callable
+    searched: Callable
     update: Callable
     step_size_bar: Callable
     refit_due: Callable = lambda step_index, inv_mass: None
     refit: Callable | None = None
+
+
+def prepare(adapt: Adaptation, logdensity_fn: LogDensityFn, state, key, hmc: HMCState, step_size, metric,
+            momentum=None):
+    """The step-size search due before a transition made in a loop of its own (samplers without the NUTS kernel);
+    returns the adaptation state after it and the transition's step size. ``momentum``: the transition's draw (drawn
+    from ``key`` when not given) for the searches that use it."""
+    search = adapt.search(state, key, step_size, hmc.position.dtype)
+    if search.momentum is None and momentum is None:
+        momentum = sample_momentum(key, metric)
+    eps, final = step_size_search.run(search, logdensity_fn, hmc, metric, step_size, momentum)
+    return adapt.searched(state, final), eps
 
 
 def tree_where(pred, a, b):
@@ -121,22 +135,21 @@ def _inv_mass_from_draws_grads(draw_var: Array, grad_var: Array, previous: Array
     return jnp.where(ok, jnp.clip(var, *VARIANCE_CLIP), previous)
 
 
-def nutpie_prepare(options: NUTSOptions, initial_step: float) -> Callable:
-    """The ``prepare`` of nutpie's schemes (diagonal and low-rank): a pending step-size search from
-    ``initial_step`` (one momentum draw), which restarts dual averaging; the state needs ``dual_avg`` and
-    ``search_pending``; the metric may be a diagonal vector or a :class:`.metric.Metric`."""
+def nutpie_search(options: NUTSOptions, initial_step: float) -> tuple[Callable, Callable]:
+    """The ``search`` and ``searched`` of nutpie's schemes (diagonal and low-rank): a pending step-size search from
+    ``initial_step`` with the transition's momentum, which restarts dual averaging where it finds one; the state
+    needs ``dual_avg`` and ``search_pending``."""
 
-    def prepare(logdensity_fn: LogDensityFn, state, key, hmc: HMCState, step_size, metric, momentum=None):
-        initial = jnp.asarray(initial_step, hmc.position.dtype)
-        eps, found = nutpie_init_step_size(
-            logdensity_fn, key, hmc, metric, initial, options.target_accept, options.divergence_threshold,
-            enabled=state.search_pending, momentum=momentum,
-        )
-        dual_avg = tree_where(found, da.init(eps), state.dual_avg)
-        step_size = jnp.where(state.search_pending, eps, step_size)
-        return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), step_size
+    def search(state, key, step_size, dtype):
+        del key, step_size
+        return step_size_search.nutpie_search(initial_step, options.target_accept, options.divergence_threshold,
+                                              dtype, enabled=state.search_pending)
 
-    return prepare
+    def searched(state, final: step_size_search.SearchState):
+        dual_avg = tree_where(final.found, da.init(final.step_size), state.dual_avg)
+        return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False))
+
+    return search, searched
 
 
 class NutpieWindow(NamedTuple):
@@ -191,7 +204,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
 
     * Init: the variance estimate is ``1 / |grad|`` at the initial point, which also seeds the
       running variances; the step size is searched from ``options.init_step_size`` (default
-      :data:`NUTPIE_INITIAL_STEP`; see :func:`~jaxmc.nuts.step_size.nutpie_init_step_size`, whose
+      :data:`NUTPIE_INITIAL_STEP`; see :func:`~jaxmc.nuts.step_size.nutpie_search`, whose
       divergences are those of ``options.divergence_threshold``).
     * For draws before ``final_window`` (the last 15% of tuning keep the mass matrix fixed), the
       draw and its gradient enter a foreground and a background running variance (skipped when
@@ -225,7 +238,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
         )
         return state, step_size, inv_mass_from_grad(hmc.logdensity_grad)
 
-    prepare = nutpie_prepare(options, initial_step)
+    search, searched = nutpie_search(options, initial_step)
 
     def update(state: NutpieAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
         window = nutpie_window(sched, step_index, info, state.window_size, state.draw_bg.count)
@@ -254,7 +267,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
         last_update = jnp.where(did_change, draw, state.last_update)
 
         dual_avg, new_step, last = nutpie_step_size(state.dual_avg, window, info, num_tune, target_accept)
-        # the first change of the mass matrix triggers a new step-size search (done in prepare)
+        # the first change of the mass matrix triggers a new step-size search (made before the next transition)
         search = did_change & state.has_initial_mass_matrix & ~last
         new_state = NutpieAdaptState(
             dual_avg,
@@ -272,7 +285,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
     def step_size_bar(state: NutpieAdaptState):
         return da.final(state.dual_avg)
 
-    return Adaptation(init, prepare, update, step_size_bar)
+    return Adaptation(init, search, searched, update, step_size_bar)
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,7 +339,7 @@ class StanAdaptState(NamedTuple):
 def stan_adaptation(num_tune: int, options: NUTSOptions, schedule: StanSchedule | None = None) -> Adaptation:
     """Stan's windowed adaptation for ``diag_e`` NUTS, to ``options.target_accept``.
 
-    Unit mass matrix and :func:`~jaxmc.nuts.step_size.stan_init_step_size` from ``options.init_step_size``
+    Unit mass matrix and :func:`~jaxmc.nuts.step_size.stan_search` from ``options.init_step_size``
     (default :data:`STAN_INITIAL_STEP`) at init (dual averaging with ``mu = log(10 * init_step_size)``);
     dual averaging at every tuning step; at each slow-window end (see :func:`stan_schedule`) the variance
     of the window's draws becomes ``n/(n+5) * var + 1e-3 * 5/(n+5)``, the step size is searched again
@@ -345,18 +358,19 @@ def stan_adaptation(num_tune: int, options: NUTSOptions, schedule: StanSchedule 
         )
         return state, step_size, jnp.ones_like(hmc.position)
 
-    def prepare(logdensity_fn: LogDensityFn, state: StanAdaptState, key, hmc: HMCState, step_size, inv_mass,
-                momentum=None):
-        del momentum  # Stan's search draws a fresh momentum for each try
-        pending = state.search_pending
-        eps = stan_init_step_size(logdensity_fn, key, hmc, inv_mass, step_size, enabled=pending)
+    def search(state: StanAdaptState, key, step_size, dtype):
+        # a fresh momentum for each try
+        return step_size_search.stan_search(key, step_size, dtype, enabled=state.search_pending)
+
+    def searched(state: StanAdaptState, final: step_size_search.SearchState):
         # Stan sets mu = log(10 * stepsize) with the user's stepsize before the first search, and
         # with the searched one (restarting dual averaging) at every window end
+        pending, eps = state.search_pending, final.step_size
         restart = pending & (state.dual_avg.count > 0)
         log_eps = jnp.log(eps)
         first = state.dual_avg._replace(log_step_size=log_eps, log_step_size_avg=log_eps)
         dual_avg = tree_where(restart, da.init(eps), tree_where(pending, first, state.dual_avg))
-        return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False)), eps
+        return state._replace(dual_avg=dual_avg, search_pending=jnp.bool_(False))
 
     def update(state: StanAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
         counter = jnp.asarray(step_index, jnp.int32)
@@ -373,14 +387,14 @@ def stan_adaptation(num_tune: int, options: NUTSOptions, schedule: StanSchedule 
         last = counter == num_tune - 1
         new_step = jnp.where(last, da.final(dual_avg), da.current(dual_avg))
         # at a window end Stan searches a step size from the current one and restarts dual
-        # averaging (done in prepare, before the next transition)
+        # averaging (before the next transition)
         new_state = StanAdaptState(dual_avg, draw, is_end & ~last)
         return new_state, new_step.astype(dtype), new_inv_mass
 
     def step_size_bar(state: StanAdaptState):
         return da.final(state.dual_avg)
 
-    return Adaptation(init, prepare, update, step_size_bar)
+    return Adaptation(init, search, searched, update, step_size_bar)
 
 
 #: the warm-up schemes by name (``NUTSOptions.adaptation``): ``factory(num_tune, options) -> Adaptation``

@@ -16,7 +16,7 @@ from .adaptation import (
     build_adaptation,
     initial_step_of,
     inv_mass_from_grad,
-    nutpie_prepare,
+    nutpie_search,
     nutpie_schedule,
     nutpie_step_size,
     nutpie_window,
@@ -228,7 +228,7 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         )
         return state, step_size, diagonal(inv_mass_from_grad(hmc.logdensity_grad), rank)
 
-    prepare = nutpie_prepare(options, initial_step)
+    search, searched = nutpie_search(options, initial_step)
 
     def update(state: LowRankAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, metric: Metric):
         window = nutpie_window(sched, step_index, info, state.window_size, state.added - state.bg_start)
@@ -279,7 +279,7 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
     def step_size_bar(state: LowRankAdaptState):
         return da.final(state.dual_avg)
 
-    return Adaptation(init, prepare, update, step_size_bar, refit_due, refit)
+    return Adaptation(init, search, searched, update, step_size_bar, refit_due, refit)
 
 
 def select_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
@@ -298,12 +298,18 @@ def select_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
         return diag.init(hmc) if kind == "diag" else schemes[kind].init(hmc)
 
     def scheme(metric):
-        if not isinstance(metric, Metric):
-            return diag
-        return schemes["dense" if options.mass_matrix == "dense" else "low_rank"]
+        return low_rank if isinstance(metric, Metric) else diag
 
-    def prepare(logdensity_fn, state, key, hmc, step_size, metric, momentum=None):
-        return scheme(metric).prepare(logdensity_fn, state, key, hmc, step_size, metric, momentum=momentum)
+    low_rank = schemes["dense" if options.mass_matrix == "dense" else "low_rank"]
+
+    def owner(state):  # the scheme whose state this is
+        return low_rank if isinstance(state, LowRankAdaptState) else diag
+
+    def search(state, key, step_size, dtype):
+        return owner(state).search(state, key, step_size, dtype)
+
+    def searched(state, final):
+        return owner(state).searched(state, final)
 
     def update(state, step_index, hmc, info, step_size, metric):
         return scheme(metric).update(state, step_index, hmc, info, step_size, metric)
@@ -317,4 +323,4 @@ def select_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
     def refit(state, step_index, metric):
         return scheme(metric).refit(state, step_index, metric)
 
-    return Adaptation(init, prepare, update, step_size_bar, refit_due, refit)
+    return Adaptation(init, search, searched, update, step_size_bar, refit_due, refit)

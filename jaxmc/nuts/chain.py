@@ -74,11 +74,11 @@ def build_chain(num_tune: int, options: NUTSOptions, *, slot_loop: bool = False)
     sample with fixed tuning; ``slot_loop`` goes to :func:`.nuts.build_kernel`.
 
     ``init`` evaluates the density and sets the initial mass matrix (nutpie and low-rank: ``1/|grad|``,
-    Stan: unit). The initial step size is searched at the start of the first step (so
-    the search is compiled once, with the searches the adaptation needs later): nutpie's (one
-    momentum draw; double/halve from ``init_step_size`` until the one-leapfrog acceptance crosses
-    ``target_accept``) or Stan's ``init_stepsize`` (fresh momentum per try; from ``init_step_size``
-    until the one-leapfrog acceptance crosses Stan's 0.8). ``stats`` are keyed by :data:`STAT_NAMES`;
+    Stan: unit). The initial step size is searched at the start of the first step, by the NUTS kernel before its
+    trajectory (so the search is compiled once, on the kernel's leapfrog, with the searches the adaptation needs
+    later): nutpie's (the transition's momentum; double/halve from ``init_step_size`` until the one-leapfrog acceptance
+    crosses ``target_accept``) or Stan's ``init_stepsize`` (fresh momentum per try; from ``init_step_size`` until the
+    one-leapfrog acceptance crosses Stan's 0.8). ``stats`` are keyed by :data:`STAT_NAMES`;
     ``step_size`` there is the one used for that draw. ``step_index`` may be batched or not under ``vmap``.
     """
     num_tune = int(num_tune)
@@ -86,13 +86,15 @@ def build_chain(num_tune: int, options: NUTSOptions, *, slot_loop: bool = False)
     kernel = nuts.build_kernel(max_treedepth, options.divergence_threshold, slot_loop=slot_loop)
     adapt = select_adaptation(num_tune, options)
 
-    def move(logdensity_fn, key, hmc, step_size, metric, momentum):
+    def move(logdensity_fn, key, hmc, step_size, metric, momentum, search):
         if is_diagonal(metric) or metric.vecs.size <= BRANCH_MIN_SIZE:
-            return kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum)
+            return kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum, search=search)
         # a large low-rank metric whose columns are unused runs the diagonal formulas: one branch per transition
         return jax.lax.cond(metric.active,
-                            lambda: kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum),
-                            lambda: kernel(logdensity_fn, key, hmc, step_size, metric.inv_mass, momentum=momentum))
+                            lambda: kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum,
+                                           search=search),
+                            lambda: kernel(logdensity_fn, key, hmc, step_size, metric.inv_mass, momentum=momentum,
+                                           search=search))
 
     def init_fn(logdensity_fn: LogDensityFn, key: Array, position: Array) -> ChainState:
         del key  # the initial step-size search runs at the start of the first step
@@ -107,10 +109,11 @@ def build_chain(num_tune: int, options: NUTSOptions, *, slot_loop: bool = False)
         # one momentum draw for the transition and for a step-size search before it (nutpie's search
         # uses one draw; searches happen in warm-up only): a single normal draw to compile and run
         momentum = nuts.transition_randomness(key_nuts, max_treedepth).momentum(state.inv_mass)
-        adapt_state, step_size = adapt.prepare(
-            logdensity_fn, state.adapt, key_search, state.hmc, state.step_size, state.inv_mass, momentum=momentum
-        )
-        hmc, info = move(logdensity_fn, key_nuts, state.hmc, step_size, state.inv_mass, momentum)
+        # a step-size search (warm-up only) is made by the kernel before the trajectory, on its leapfrog: the
+        # model's gradient has one call site in the compiled program
+        search = adapt.search(state.adapt, key_search, state.step_size, state.hmc.position.dtype)
+        hmc, info = move(logdensity_fn, key_nuts, state.hmc, state.step_size, state.inv_mass, momentum, search)
+        adapt_state, step_size = adapt.searched(state.adapt, info.search), info.step_size
 
         def tune(_):
             return adapt.update(adapt_state, step_index, hmc, info, step_size, state.inv_mass)

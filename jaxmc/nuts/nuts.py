@@ -2,7 +2,7 @@
 ``build_kernel`` split (the log density is passed to the kernel at each call)."""
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -47,6 +47,8 @@ class NUTSInfo(NamedTuple):
     lp: Array
     acceptance_rate_sym: Array
     index_in_trajectory: Array
+    step_size: Array | None = None  # the trajectory's: the given one, or the one a step-size search settled on
+    search: Any = None  # the final state of that search (.step_size.SearchState), when one was given
 
 
 def init(position: Array, logdensity_fn: LogDensityFn) -> HMCState:
@@ -113,6 +115,8 @@ class _TrajectoryCarry(NamedTuple):
     max_error: Array
     diverging: Array
     stop: Array
+    step_size: Array
+    search: Any  # the step-size search's state (.step_size.SearchState), None without one
     # the U-turn checkpoints, reused by every sub-tree without being cleared: a sub-tree reads only what
     # its own leaves wrote (termination.check_leaf), and a buffer carried through both loops is updated in
     # place instead of being allocated and copied for each sub-tree
@@ -155,7 +159,8 @@ def transition_randomness(key: Array, max_treedepth: int, dtype=None) -> Transit
 def build_kernel(
     max_treedepth: int, divergence_threshold: float, *, slot_loop: bool = False
 ) -> Callable[..., tuple[HMCState, NUTSInfo]]:
-    """Return ``kernel(logdensity_fn, key, state, step_size, inv_mass, momentum=None) -> (HMCState, NUTSInfo)``.
+    """Return ``kernel(logdensity_fn, key, state, step_size, inv_mass, momentum=None, search=None) -> (HMCState,
+    NUTSInfo)``.
 
     Top level: trajectory doubling with biased progressive sampling; inside each new sub-tree: uniform
     multinomial (progressive) sampling. A trajectory stops at nuts-rs' U-turn criterion (the distance moved
@@ -171,7 +176,10 @@ def build_kernel(
     PRNG key or a seed (:mod:`.rng`); the transition's momentum and uniforms are hashed from it where they are used
     (:class:`TransitionRandomness`). ``momentum``, if given, must be that draw
     (``transition_randomness(key, max_treedepth).momentum(inv_mass)``), made by the caller to use it
-    elsewhere too.
+    elsewhere too. ``search``, if given (a :class:`.step_size.Search`), is a step-size search made before the
+    trajectory, its tries on the trajectory's own leapfrog call (the model's gradient is then compiled once); the
+    trajectory uses the step size it settles on, and ``info.step_size`` / ``info.search`` give that step size and
+    the search's final state.
     """
     if max_treedepth < 1:
         raise ValueError("max_treedepth must be at least 1")
@@ -237,7 +245,7 @@ def build_kernel(
         return jax.lax.while_loop(cond, body, carry)
 
     def kernel(logdensity_fn: LogDensityFn, key: Array, state: HMCState, step_size: Array, inv_mass: Array,
-               momentum=None):
+               momentum=None, search=None):
         dtype = state.position.dtype
         step_size = jnp.asarray(step_size, dtype)
         inv_mass = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), inv_mass)
@@ -262,11 +270,14 @@ def build_kernel(
             max_error=scalar0,
             diverging=jnp.bool_(False),
             stop=jnp.bool_(False),
+            step_size=step_size,
+            search=None if search is None else search.state,
             ckpts=termination.init_checkpoints(max_treedepth, state.position.shape[0], dtype),
         )
 
         def cond(c: _TrajectoryCarry):
-            return (c.depth < max_treedepth) & ~c.stop
+            going = (c.depth < max_treedepth) & ~c.stop
+            return going if search is None else going | ~c.search.done
 
         def body(c: _TrajectoryCarry):
             forward = rand.forward[c.depth]
@@ -274,10 +285,36 @@ def build_kernel(
             near = _select(forward, c.right, c.left)
             far = _select(forward, c.left, c.right)
             near_index = jnp.where(forward, c.right_index, c.left_index)
-            sub = build_subtree(
-                logdensity_fn, near, direction, c.depth, step_size, inv_mass, energy0, rand, c.ckpts, start.position
-            )
+            if search is None:
+                sub = build_subtree(logdensity_fn, near, direction, c.depth, c.step_size, inv_mass, energy0, rand,
+                                    c.ckpts, start.position)
+                return merge(c, sub, forward, direction, far, near, near_index)
+            # a step-size search first: each try is a sub-tree of one leaf from the start, on the same leapfrog
+            searching = ~c.search.done
+            if search.momentum is None:
+                trial, trial_energy = start, energy0
+            else:
+                p = jax.lax.cond(searching, lambda: search.momentum(c.search, inv_mass), lambda: start.momentum)
+                trial = start._replace(momentum=p)
+                trial_energy = hamiltonian(trial, inv_mass)
+            sub = build_subtree(logdensity_fn, _select(searching, trial, near), jnp.where(searching, 1, direction),
+                                jnp.where(searching, 0, c.depth), jnp.where(searching, c.search.step_size, c.step_size),
+                                inv_mass, jnp.where(searching, trial_energy, energy0), rand, c.ckpts, start.position)
+            tried = search.update(c.search, sub.log_weight)  # one leaf: log_weight = H0 - H, -inf when NaN
+            merged = merge(c, sub, forward, direction, far, near, near_index, searching)
+            return merged._replace(search=_select(searching, tried, c.search),
+                                   step_size=jnp.where(searching & tried.done, search.result(tried), c.step_size))
+
+        def merge(c: _TrajectoryCarry, sub: _SubtreeCarry, forward, direction, far, near, near_index, searching=None):
+            """The trajectory after the sub-tree ``sub`` was built from its ``near`` end; unchanged where
+            ``searching`` (``sub`` was a step-size try)."""
+
+            def keep(new, old):
+                return new if searching is None else jnp.where(searching, old, new)
+
             valid = ~sub.diverging & ~sub.turning
+            if searching is not None:
+                valid = valid & ~searching
 
             # biased progressive sampling between the old trajectory and the new sub-tree
             accept_prob = jnp.exp(jnp.minimum(sub.log_weight - c.log_weight, 0.0))
@@ -309,12 +346,14 @@ def build_kernel(
                 proposal_index=proposal_index,
                 log_weight=log_weight,
                 depth=jnp.where(valid, c.depth + 1, c.depth),
-                n_steps=c.n_steps + sub.n,
-                sum_accept=c.sum_accept + sub.sum_accept,
-                sum_accept_sym=c.sum_accept_sym + sub.sum_accept_sym,
-                max_error=_bigger_error(sub.max_error, c.max_error),
-                diverging=sub.diverging,
-                stop=~valid | turning,
+                n_steps=keep(c.n_steps + sub.n, c.n_steps),
+                sum_accept=keep(c.sum_accept + sub.sum_accept, c.sum_accept),
+                sum_accept_sym=keep(c.sum_accept_sym + sub.sum_accept_sym, c.sum_accept_sym),
+                max_error=keep(_bigger_error(sub.max_error, c.max_error), c.max_error),
+                diverging=keep(sub.diverging, c.diverging),
+                stop=keep(~valid | turning, c.stop),
+                step_size=c.step_size,
+                search=c.search,
                 ckpts=sub.ckpts,
             )
 
@@ -332,6 +371,8 @@ def build_kernel(
             lp=chosen.logdensity,
             acceptance_rate_sym=out.sum_accept_sym / n_steps,
             index_in_trajectory=out.proposal_index,
+            step_size=out.step_size,
+            search=out.search,
         )
         return HMCState(chosen.position, chosen.logdensity, chosen.logdensity_grad), info
 

@@ -1,8 +1,8 @@
-"""Searches for a leapfrog step size: Stan's ``init_stepsize`` and nutpie's (nuts-rs), each one ``while_loop``
-that doubles or halves the step size until a one-leapfrog acceptance statistic crosses a threshold."""
+"""Searches for a leapfrog step size, Stan's ``init_stepsize`` and nutpie's (nuts-rs): state machines that double or
+halve the step size after each one-leapfrog try until its acceptance statistic crosses a threshold."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -16,120 +16,120 @@ Array = jax.Array
 #: Stan's ``init_stepsize`` searches until the one-leapfrog acceptance probability crosses 0.8: a constant of
 #: Stan's algorithm (``base_hmc``), not the user's ``target_accept`` (Stan's search does not read that)
 STAN_INIT_ACCEPT = 0.8
+#: most tries of a search
+MAX_TRIES = 100
 
 
-def _energy_change(logdensity_fn, state: HMCState, momentum, step_size, inv_mass):
-    """``H0 - H`` after one leapfrog step; ``-inf`` when the new energy is NaN."""
-    start = IntegratorState(state.position, momentum, state.logdensity, state.logdensity_grad)
-    end = leapfrog(logdensity_fn, start, step_size, inv_mass)
-    delta = hamiltonian(start, inv_mass) - hamiltonian(end, inv_mass)
-    return jnp.where(jnp.isnan(delta), -jnp.inf, delta)
+class SearchState(NamedTuple):
+    """Where a search stands: ``count`` tries made, ``step_size`` that of the next try (the result once ``done``),
+    ``forward`` (doubling, else halving), ``found`` (nutpie: the threshold was crossed), ``initial`` (where the search
+    started), ``seed`` (Stan: the seed of each try's momentum)."""
 
-
-class _StanCarry(NamedTuple):
-    count: Array
-    step_size: Array
-    direction: Array
-    done: Array
-
-
-def stan_init_step_size(
-    logdensity_fn: LogDensityFn,
-    key: Array,
-    state: HMCState,
-    inv_mass: Array,
-    step_size: Array,
-    enabled=True,
-    max_iter: int = 100,
-) -> Array:
-    """Stan's ``base_hmc::init_stepsize``; returns ``step_size`` unchanged when not ``enabled`` (then the loop
-    runs no iteration, so the search can sit in a vmapped step function without a ``cond``).
-
-    One leapfrog step from ``state`` with fresh momentum each try. The first try fixes the
-    direction; the step size is then doubled while ``H0 - H > log(0.8)`` (or halved while it is
-    below), i.e. until the one-step acceptance probability crosses :data:`STAN_INIT_ACCEPT` = 0.8.
-    Stan throws outside ``(0, 1e7]``; here the search stops inside ``[1e-10, 1e7]`` or after
-    ``max_iter`` tries.
-    """
-    dtype = state.position.dtype
-    seed = rng.seed_of(key)
-    step_size = jnp.asarray(step_size, dtype)
-    log_threshold = jnp.log(jnp.asarray(STAN_INIT_ACCEPT, dtype))
-
-    def cond(c: _StanCarry):
-        return ~c.done
-
-    def body(c: _StanCarry):
-        momentum = sample_momentum(rng.substream(seed, c.count), inv_mass)
-        delta = _energy_change(logdensity_fn, state, momentum, c.step_size, inv_mass)
-        above = delta > log_threshold
-        first = c.count == 0
-        direction = jnp.where(first, jnp.where(above, 1, -1), c.direction)
-        stop = ~first & jnp.where(direction == 1, ~above, ~(delta < log_threshold))
-        grown = jnp.where(direction == 1, 2.0 * c.step_size, 0.5 * c.step_size)
-        new = jnp.where(first | stop, c.step_size, grown)
-        out_of_range = (new > 1e7) | (new < 1e-10)
-        done = stop | out_of_range | (c.count + 1 >= max_iter)
-        return _StanCarry(c.count + 1, jnp.clip(new, 1e-10, 1e7), direction, done)
-
-    init = _StanCarry(jnp.int32(0), step_size, jnp.int32(1), ~jnp.asarray(enabled))
-    return jax.lax.while_loop(cond, body, init).step_size
-
-
-class _NutpieCarry(NamedTuple):
     count: Array
     step_size: Array
     forward: Array
     done: Array
     found: Array
+    initial: Array
+    seed: Array
 
 
-def nutpie_init_step_size(
-    logdensity_fn: LogDensityFn,
-    key: Array,
-    state: HMCState,
-    inv_mass: Array,
-    initial_step: Array,
-    target_accept: float,
-    divergence_threshold: float,
-    enabled=True,
-    max_iter: int = 100,
-    momentum: Array | None = None,
-) -> tuple[Array, Array]:
-    """nuts-rs' step-size search; returns ``(step_size, found)``.
+class Search(NamedTuple):
+    """A step-size search: its state and pure functions. A try is one leapfrog step from the transition's start with
+    ``state.step_size`` and the momentum ``momentum(state, inv_mass)`` (None: the transition's own draw), giving the
+    energy change ``delta = H0 - H`` (``-inf`` when NaN); ``update(state, delta)`` takes it in; ``result(state)`` is
+    the step size settled on. A search whose state is ``done`` from the start (none was due) makes no try, and the
+    step size stays. The NUTS kernel makes the tries on its own leapfrog (:func:`.nuts.build_kernel`: one call site
+    of the model's gradient in the compiled program); :func:`run` makes them in a loop of its own."""
 
-    One momentum draw is used throughout. A first leapfrog with ``initial_step`` decides the
-    direction from its acceptance ``min(1, exp(H0 - H))``; then (up to ``max_iter`` tries) the step
-    size is doubled until the acceptance drops to ``target_accept`` or below (or the step exceeds
-    1e5), or halved until it reaches ``target_accept`` (or the step is below 1e-10). A divergent
-    leapfrog (energy error above ``divergence_threshold``, nuts-rs' ``max_energy_error`` as in the
-    trajectories), no result, or ``enabled`` False (no iteration runs) give ``(initial_step, False)``;
-    nuts-rs only restarts its dual averaging when ``found`` is True. The momentum is drawn from ``key``
-    unless ``momentum`` is given (the sampler passes the transition's own draw: one normal draw less to
-    compile and to run).
+    state: SearchState
+    momentum: Callable[[SearchState, Array], Array] | None
+    update: Callable[[SearchState, Array], SearchState]
+    result: Callable[[SearchState], Array]
+
+
+def _start(step_size, enabled, dtype, seed=None) -> SearchState:
+    step_size = jnp.asarray(step_size, dtype)
+    seed = jnp.zeros((), jnp.uint64) if seed is None else seed
+    return SearchState(jnp.int32(0), step_size, jnp.bool_(True), ~jnp.asarray(enabled), jnp.bool_(False), step_size,
+                       seed)
+
+
+def stan_search(key: Array, step_size, dtype, enabled=True, max_tries: int = MAX_TRIES) -> Search:
+    """Stan's ``base_hmc::init_stepsize`` from ``step_size``; no try when not ``enabled`` (the result is then
+    ``step_size``).
+
+    A fresh momentum for each try (drawn from ``key``). The first try fixes the direction; the step size is then
+    doubled while ``H0 - H > log(0.8)`` (or halved while it is below), i.e. until the one-step acceptance probability
+    crosses :data:`STAN_INIT_ACCEPT` = 0.8. Stan throws outside ``(0, 1e7]``; here the search stops inside
+    ``[1e-10, 1e7]`` or after ``max_tries`` tries.
     """
-    dtype = state.position.dtype
-    initial_step = jnp.asarray(initial_step, dtype)
+    log_threshold = jnp.log(jnp.asarray(STAN_INIT_ACCEPT, dtype))
 
-    def cond(c: _NutpieCarry):
-        return ~c.done
+    def momentum(s: SearchState, metric):
+        return sample_momentum(rng.substream(s.seed, s.count), metric)
 
-    def body(c: _NutpieCarry):
-        # the same draw in every try; drawn inside the loop (a search runs in a few transitions of a run)
-        p = sample_momentum(key, inv_mass) if momentum is None else momentum
-        delta = _energy_change(logdensity_fn, state, p, c.step_size, inv_mass)
+    def update(s: SearchState, delta):
+        above = delta > log_threshold
+        first = s.count == 0
+        forward = jnp.where(first, above, s.forward)
+        stop = ~first & jnp.where(forward, ~above, ~(delta < log_threshold))
+        grown = jnp.where(forward, 2.0 * s.step_size, 0.5 * s.step_size)
+        new = jnp.where(first | stop, s.step_size, grown)
+        out_of_range = (new > 1e7) | (new < 1e-10)
+        done = s.done | stop | out_of_range | (s.count + 1 >= max_tries)
+        return s._replace(count=s.count + 1, step_size=jnp.clip(new, 1e-10, 1e7), forward=forward, done=done)
+
+    return Search(_start(step_size, enabled, dtype, rng.seed_of(key)), momentum, update, lambda s: s.step_size)
+
+
+def nutpie_search(initial_step, target_accept: float, divergence_threshold: float, dtype, enabled=True,
+                  max_tries: int = MAX_TRIES) -> Search:
+    """nuts-rs' step-size search from ``initial_step``.
+
+    The transition's momentum in every try. A first leapfrog with ``initial_step`` decides the direction from its
+    acceptance ``min(1, exp(H0 - H))``; then (up to ``max_tries`` more tries) the step size is doubled until the
+    acceptance drops to ``target_accept`` or below (or the step exceeds 1e5), or halved until it reaches
+    ``target_accept`` (or the step is below 1e-10). A divergent leapfrog (energy error above
+    ``divergence_threshold``, nuts-rs' ``max_energy_error`` as in the trajectories) or no result end the search
+    with ``found`` False and the result ``initial_step`` (nuts-rs only restarts its dual averaging when one is found).
+    """
+
+    def update(s: SearchState, delta):
         accept = jnp.exp(jnp.minimum(delta, 0.0))
         diverged = ~(-delta <= divergence_threshold)
-        first = c.count == 0
-        forward = jnp.where(first, accept > target_accept, c.forward)
-        stop_fwd = (accept <= target_accept) | (c.step_size > 1e5)
-        stop_bwd = (accept >= target_accept) | (c.step_size < 1e-10)
+        first = s.count == 0
+        forward = jnp.where(first, accept > target_accept, s.forward)
+        stop_fwd = (accept <= target_accept) | (s.step_size > 1e5)
+        stop_bwd = (accept >= target_accept) | (s.step_size < 1e-10)
         found = ~first & ~diverged & jnp.where(forward, stop_fwd, stop_bwd)
-        grown = jnp.where(forward, 2.0 * c.step_size, 0.5 * c.step_size)
-        new = jnp.where(first | found, c.step_size, grown)
-        done = found | diverged | (c.count >= max_iter)
-        return _NutpieCarry(c.count + 1, new, forward, done, found)
+        grown = jnp.where(forward, 2.0 * s.step_size, 0.5 * s.step_size)
+        new = jnp.where(first | found, s.step_size, grown)
+        done = s.done | found | diverged | (s.count >= max_tries)
+        return s._replace(count=s.count + 1, step_size=new, forward=forward, done=done, found=found)
 
-    init = _NutpieCarry(jnp.int32(0), initial_step, jnp.bool_(True), ~jnp.asarray(enabled), jnp.bool_(False))
-    out = jax.lax.while_loop(cond, body, init)
-    return jnp.where(out.found, out.step_size, initial_step), out.found
+    def result(s: SearchState):
+        return jnp.where(s.found, s.step_size, s.initial)
+
+    return Search(_start(initial_step, enabled, dtype), None, update, result)
+
+
+def energy_change(delta: Array) -> Array:
+    """A try's ``H0 - H`` as the searches take it: ``-inf`` for NaN."""
+    return jnp.where(jnp.isnan(delta), -jnp.inf, delta)
+
+
+def run(search: Search, logdensity_fn: LogDensityFn, state: HMCState, inv_mass, step_size,
+        momentum=None) -> tuple[Array, SearchState]:
+    """Make the search's tries in a loop of its own (samplers without the NUTS kernel; ``momentum``: the transition's
+    draw, for a search that uses it); returns the step size settled on (``step_size`` when no search was due) and
+    the final state."""
+
+    def body(s: SearchState):
+        p = momentum if search.momentum is None else search.momentum(s, inv_mass)
+        start = IntegratorState(state.position, p, state.logdensity, state.logdensity_grad)
+        end = leapfrog(logdensity_fn, start, s.step_size, inv_mass)
+        return search.update(s, energy_change(hamiltonian(start, inv_mass) - hamiltonian(end, inv_mass)))
+
+    final = jax.lax.while_loop(lambda s: ~s.done, body, search.state)
+    return jnp.where(search.state.done, jnp.asarray(step_size, final.step_size.dtype), search.result(final)), final

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from jaxmc.nuts import DEFAULTS, HMCState, build_chain, check_mass_matrix, leapfrog, stan_adaptation
 from jaxmc.nuts import init as nuts_init
+from jaxmc.nuts.adaptation import prepare
 from jaxmc.nuts.integrator import IntegratorState, hamiltonian, sample_momentum
 from jaxmc.step_methods.base import COMPATIBLE, IDEAL, INCOMPATIBLE, Block, BlockedStep, Kernel, Setup
 
@@ -128,7 +129,7 @@ class HamiltonianMC(BlockedStep):
 
             hmc = nuts_init(block.get(x), density) if setup.shared else state.hmc
             k_search, k_mom, k_jit, k_acc = jax.random.split(key, 4)
-            adapt_state, eps = adapt.prepare(density, state.adapt, k_search, hmc, state.step_size, state.inv_mass)
+            adapt_state, eps = prepare(adapt, density, state.adapt, k_search, hmc, state.step_size, state.inv_mass)
             dtype = hmc.position.dtype
             eps_used = eps * jax.random.uniform(k_jit, (), dtype, 0.85, 1.15)
             n_steps = jnp.clip(jnp.floor(path_length / eps_used), 1, max_steps).astype(jnp.int32)

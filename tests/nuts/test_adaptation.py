@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmc.nuts import DEFAULTS, nuts
-from jaxmc.nuts.adaptation import nutpie_adaptation, nutpie_schedule, stan_schedule
+from jaxmc.nuts.adaptation import nutpie_adaptation, nutpie_schedule, prepare, stan_schedule
 
 
 def test_stan_schedule_default():
@@ -62,8 +62,8 @@ def _synthetic_run(num_tune, scales, seed=0):
                 acceptance_rate_sym=jnp.asarray(0.8),
                 index_in_trajectory=jnp.int32(2),
             )
-            state, step_size = adapt.prepare(logdensity, state, jax.random.fold_in(key_init, i), hmc, step_size,
-                                             inv_mass)
+            state, step_size = prepare(adapt, logdensity, state, jax.random.fold_in(key_init, i), hmc, step_size,
+                                inv_mass)
             state, step_size, inv_mass = adapt.update(state, i, hmc, info, step_size, inv_mass)
             out = (state.draw_bg.count, state.draw.count, inv_mass, state.search_pending, step_size)
             return (state, step_size, inv_mass), out
