@@ -329,7 +329,7 @@ def supported(options: dict) -> dict:
     opts = dict(options)
     while opts:
         try:
-            jax.jit(lambda x: x + 1, compiler_options=opts).lower(jnp.float32(0)).compile()
+            jax.jit(lambda x: x + 1, compiler_options=opts).lower(jax.ShapeDtypeStruct((), jnp.float32)).compile()
             break
         except Exception as err:  # noqa: BLE001 - jaxlib raises JaxRuntimeError (a RuntimeError) here
             bad = [k for k in opts if f"'{k}'" in str(err)]

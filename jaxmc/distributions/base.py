@@ -8,6 +8,7 @@ import inspect
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxmc import config
 from jaxmc.distributions import constraints
@@ -164,7 +165,8 @@ class Distribution:
         support = self.support
         ok = support.check(value, *self._refs(support.refs, params))
         extra = self.ndim_supp - support.event_dim
-        return jnp.all(ok, axis=tuple(range(-extra, 0))) if extra > 0 else ok
+        xp = np if isinstance(ok, np.ndarray) else jnp  # numpy values: checked while the model is built
+        return xp.all(ok, axis=tuple(range(-extra, 0))) if extra > 0 else ok
 
     def check_params(self, *params) -> list[tuple[jax.Array, str]]:
         """[(condition, description)] that valid parameters satisfy (as in PyMC's check_parameters)."""

@@ -4,6 +4,7 @@ transform, from which `Distribution` derives `in_support`, `check_params` and `d
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from jaxmc import transforms
 from jaxmc.distributions.dist_math import PI
@@ -18,12 +19,24 @@ __all__ = [
 _DERIVED = object()
 
 
+def _xp(x):
+    """numpy for numpy values (a check made while the model is built: no eager JAX operation to compile), else
+    jax.numpy."""
+    return np if isinstance(x, (np.ndarray, np.generic, bool, int, float)) else jnp
+
+
 def is_integer(value):
     """Elementwise: is the value integral (integer and boolean arrays always are)?"""
-    value = jnp.asarray(value)
-    if jnp.issubdtype(value.dtype, jnp.integer) or value.dtype == jnp.bool_:
-        return jnp.ones(value.shape, bool)
-    return value == jnp.floor(value)
+    xp = _xp(value)
+    value = xp.asarray(value)
+    if xp.issubdtype(value.dtype, xp.integer) or value.dtype == xp.bool_:
+        return np.ones(value.shape, bool)
+    return value == xp.floor(value)
+
+
+def everywhere(x):
+    """True for every entry of ``x`` (a numpy constant, also for traced values)."""
+    return np.ones(np.shape(x), bool)
 
 
 class Constraint:
@@ -51,7 +64,7 @@ class Constraint:
 
 class _Real(Constraint):
     def check(self, x):
-        return jnp.ones(jnp.shape(x), bool)
+        return everywhere(x)
 
     def describe(self, name):
         return f"{name} is real"
@@ -86,7 +99,7 @@ class Interval(Constraint):
             else:
                 conds.append(x < self.upper if self.upper_open else x <= self.upper)
         if not conds:
-            return jnp.ones(jnp.shape(x), bool)
+            return everywhere(x)
         ok = conds[0]
         for c in conds[1:]:
             ok = ok & c

@@ -116,13 +116,19 @@ def normalized_p(p):
 
 
 def lift(fn, *args):
-    """Apply `fn` to parameters that may be model variables (builds a graph node) or numbers/arrays."""
+    """Apply `fn` to parameters that may be model variables (builds a graph node), JAX arrays (tracers when dist() is
+    called inside jit/grad) or numbers/arrays (given to `fn` as float64 numpy arrays: with operators and `sign`, the
+    result is computed in numpy, without an eager JAX operation to compile while the model is built)."""
     args = [convert_foreign(a) for a in args]
     if any(isinstance(a, TensorVariable) for a in args):
         return apply(fn, *args)
-    return fn(*[a if isinstance(a, jax.Array)  # includes tracers (dist() called inside jit/grad)
-                else jnp.asarray(np.asarray(a.to_numpy() if hasattr(a, "to_numpy") else a, dtype=float))
-                for a in args])
+    return fn(*[a if isinstance(a, jax.Array) else np.asarray(a.to_numpy() if hasattr(a, "to_numpy") else a,
+                                                               dtype=float) for a in args])
+
+
+def sign(x):
+    """The sign of a parameter in `lift`: numpy's for numpy values, JAX's for JAX arrays."""
+    return np.sign(x) if isinstance(x, (np.ndarray, np.generic)) else jnp.sign(x)
 
 
 def get_tau_sigma(tau=None, sigma=None):
@@ -135,7 +141,7 @@ def get_tau_sigma(tau=None, sigma=None):
     if tau is None and sigma is None:
         return 1.0, 1.0
     if sigma is None:
-        sigma = lift(lambda t: jnp.abs(t) ** -0.5 * jnp.sign(t), tau)
+        sigma = lift(lambda t: abs(t) ** -0.5 * sign(t), tau)
         return tau, sigma
-    tau = lift(lambda s: s ** -2.0 * jnp.sign(s), sigma)
+    tau = lift(lambda s: s ** -2.0 * sign(s), sigma)
     return tau, sigma

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxmc import config
@@ -27,9 +26,9 @@ def observed_in_support(dist, value, params) -> np.ndarray:
         trials += [dict(zip(unknown, c)) for c in itertools.product((-np.inf, np.inf), repeat=len(unknown))]
     ok = None
     for trial in trials:
-        args = [jnp.full(shapes[i], trial[i], config.floatX()) if i in trial else p for i, p in enumerate(params)]
+        args = [np.full(shapes[i], trial[i], config.floatX()) if i in trial else p for i, p in enumerate(params)]
         try:
-            res = np.asarray(dist.in_support(jnp.asarray(value), *args))
+            res = np.asarray(dist.in_support(np.asarray(value), *args))
         except Exception:
             return np.ones((), bool)
         ok = res if ok is None else ok | res
@@ -38,7 +37,7 @@ def observed_in_support(dist, value, params) -> np.ndarray:
 
 def _in_support(dist, value, params) -> np.ndarray:
     if all(not isinstance(p, TensorVariable) for p in params):
-        return np.asarray(dist.in_support(jnp.asarray(value), *params))
+        return np.asarray(dist.in_support(np.asarray(value), *params))
     return observed_in_support(dist, value, params)
 
 

@@ -12,7 +12,7 @@ from jaxmc.distributions import constraints
 from jaxmc.distributions.base import Continuous
 from jaxmc.distributions.cdf_inverse import gamma_icdf
 from jaxmc.distributions.dist_math import LOG2PI, PI, full, fx, log1mexp, polyagamma_logcdf, polyagamma_logpdf
-from jaxmc.distributions.params import lift
+from jaxmc.distributions.params import lift, sign
 
 __all__ = ["ChiSquared", "Exponential", "Gamma", "InverseGamma", "PolyaGamma", "Rice", "Wald", "Weibull"]
 
@@ -71,7 +71,7 @@ class Gamma(Continuous):
         if alpha is not None and beta is not None:
             return alpha, beta
         if mu is not None and sigma is not None:
-            alpha = lift(lambda m, s: m**2 / s**2 * jnp.sign(s), mu, sigma)
+            alpha = lift(lambda m, s: m**2 / s**2 * sign(s), mu, sigma)
             beta = lift(lambda m, s: m / s**2, mu, sigma)
             return alpha, beta
         raise ValueError("Incompatible parameterization. Either use alpha and beta, or mu and sigma to "
@@ -123,7 +123,7 @@ class InverseGamma(Continuous):
         if alpha is not None:
             return alpha, 1.0 if beta is None else beta
         if mu is not None and sigma is not None:
-            alpha = lift(lambda m, s: (2 * s**2 + m**2) / s**2 * jnp.sign(s), mu, sigma)
+            alpha = lift(lambda m, s: (2 * s**2 + m**2) / s**2 * sign(s), mu, sigma)
             beta = lift(lambda m, s: m * (m**2 + s**2) / s**2, mu, sigma)
             return alpha, beta
         raise ValueError("Incompatible parameterization. Either use alpha and (optionally) beta, or mu "
