@@ -268,7 +268,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
 
         dual_avg, new_step, last = nutpie_step_size(state.dual_avg, window, info, num_tune, target_accept)
         # the first change of the mass matrix triggers a new step-size search (made before the next transition)
-        search = did_change & state.has_initial_mass_matrix & ~last
+        search_due = did_change & state.has_initial_mass_matrix & ~last
         new_state = NutpieAdaptState(
             dual_avg,
             fg_draw,
@@ -277,7 +277,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
             bg_grad,
             state.has_initial_mass_matrix & ~did_change,
             last_update,
-            search,
+            search_due,
             window.window_size(switch),
         )
         return new_state, new_step.astype(dtype), new_inv_mass

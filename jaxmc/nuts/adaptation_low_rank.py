@@ -297,10 +297,10 @@ def select_adaptation(num_tune: int, options: NUTSOptions) -> Adaptation:
         kind = resolve_mass_matrix(options, hmc.position.shape[0])
         return diag.init(hmc) if kind == "diag" else schemes[kind].init(hmc)
 
+    low_rank = schemes["dense" if options.mass_matrix == "dense" else "low_rank"]
+
     def scheme(metric):
         return low_rank if isinstance(metric, Metric) else diag
-
-    low_rank = schemes["dense" if options.mass_matrix == "dense" else "low_rank"]
 
     def owner(state):  # the scheme whose state this is
         return low_rank if isinstance(state, LowRankAdaptState) else diag
