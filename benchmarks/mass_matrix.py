@@ -16,13 +16,11 @@ import statistics
 import time
 import warnings
 
-import numpy as np
 
 
 def _run(model, names, metric, seed):
-    import arviz as az
-
     import jaxmc as pm
+    from benchmarks.run import min_bulk_ess
 
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -31,8 +29,7 @@ def _run(model, names, metric, seed):
                           nuts={"mass_matrix": metric}, compute_convergence_checks=False,
                           discard_tuned_samples=False)
     wall = time.perf_counter() - t0
-    ess = az.ess(idata.posterior[list(names)], method="bulk")
-    min_ess = min(float(np.min(ess[n].values)) for n in names)
+    min_ess = min_bulk_ess({n: idata.posterior[n].values for n in names})
     grads = int(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
     return wall, min_ess, grads
 

@@ -9,7 +9,6 @@ import jax
 from . import nuts, rng
 from .adaptation_low_rank import select_adaptation
 from .integrator import LogDensityFn
-from .metric import is_diagonal
 from .nuts import HMCState
 from .options import NUTSOptions
 
@@ -27,12 +26,6 @@ STAT_NAMES = (
     "max_energy_error",
     "reached_max_treedepth",
 )
-
-#: a low-rank metric with more entries (d x k) than this runs the diagonal formulas while its columns are unused
-#: (a branch per transition, the kernel compiled twice); a smaller one always runs the low-rank formulas (cheaper
-#: than the branch, and a smaller program to compile)
-BRANCH_MIN_SIZE = 256
-
 
 class ChainState(NamedTuple):
     """Everything a chain carries between steps; ``step_size``/``inv_mass`` (the metric: a diagonal vector or a
@@ -86,16 +79,6 @@ def build_chain(num_tune: int, options: NUTSOptions, *, slot_loop: bool = False)
     kernel = nuts.build_kernel(max_treedepth, options.divergence_threshold, slot_loop=slot_loop)
     adapt = select_adaptation(num_tune, options)
 
-    def move(logdensity_fn, key, hmc, step_size, metric, momentum, search):
-        if is_diagonal(metric) or metric.vecs.size <= BRANCH_MIN_SIZE:
-            return kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum, search=search)
-        # a large low-rank metric whose columns are unused runs the diagonal formulas: one branch per transition
-        return jax.lax.cond(metric.active,
-                            lambda: kernel(logdensity_fn, key, hmc, step_size, metric, momentum=momentum,
-                                           search=search),
-                            lambda: kernel(logdensity_fn, key, hmc, step_size, metric.inv_mass, momentum=momentum,
-                                           search=search))
-
     def init_fn(logdensity_fn: LogDensityFn, key: Array, position: Array) -> ChainState:
         del key  # the initial step-size search runs at the start of the first step
         hmc = nuts.init(position, logdensity_fn)
@@ -112,7 +95,8 @@ def build_chain(num_tune: int, options: NUTSOptions, *, slot_loop: bool = False)
         # a step-size search (warm-up only) is made by the kernel before the trajectory, on its leapfrog: the
         # model's gradient has one call site in the compiled program
         search = adapt.search(state.adapt, key_search, state.step_size, state.hmc.position.dtype)
-        hmc, info = move(logdensity_fn, key_nuts, state.hmc, state.step_size, state.inv_mass, momentum, search)
+        hmc, info = kernel(logdensity_fn, key_nuts, state.hmc, state.step_size, state.inv_mass, momentum=momentum,
+                           search=search)
         adapt_state, step_size = adapt.searched(state.adapt, info.search), info.step_size
 
         def tune(_):

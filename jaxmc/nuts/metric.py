@@ -22,7 +22,7 @@ class Metric(NamedTuple):
     inv_mass: Array  # (d,) diagonal variances (the scaling)
     vecs: Array  # (d, k) eigenvectors in the scaled space
     vals: Array  # (k,) eigenvalues in the scaled space
-    active: Array  # () bool: some column is used (else the metric equals its diagonal; the sampler branches on it)
+    active: Array  # () bool: some column is used (else the metric equals its diagonal, whose formulas then run)
 
 
 #: a metric: a :class:`Metric`, or a plain vector holding the diagonal of ``M^-1``
@@ -62,32 +62,42 @@ def _low_rank_apply(metric: Metric, y: Array, power) -> Array:
     return y + jnp.sum(metric.vecs * coef[None, :], axis=1)
 
 
+def _by_kind(metric: MetricLike, diagonal_formula, low_rank_formula) -> Array:
+    """``diagonal_formula(inv_mass)`` for a diagonal metric, else ``low_rank_formula()`` where some column is used and
+    the diagonal formula where none is: a branch around the formula alone (a few operations to compile twice, not the
+    NUTS kernel), which spares a metric whose fit kept no column the O(d k) work per leapfrog step. Under ``vmap``
+    (vectorized chains) both are computed."""
+    if is_diagonal(metric):
+        return diagonal_formula(diag_of(metric))
+    return jax.lax.cond(metric.active, low_rank_formula, lambda: diagonal_formula(metric.inv_mass))
+
+
 def velocity(momentum: Array, metric: MetricLike) -> Array:
     """``M^-1 p``."""
-    inv_mass = diag_of(metric)
-    if is_diagonal(metric):
-        return inv_mass * momentum
-    scale = jnp.sqrt(inv_mass)
-    return scale * _low_rank_apply(metric, scale * momentum, 1.0)
+
+    def low_rank_formula():
+        scale = jnp.sqrt(metric.inv_mass)
+        return scale * _low_rank_apply(metric, scale * momentum, 1.0)
+
+    return _by_kind(metric, lambda inv_mass: inv_mass * momentum, low_rank_formula)
 
 
 def kinetic_energy(momentum: Array, metric: MetricLike) -> Array:
     """Gaussian kinetic energy ``p^T M^{-1} p / 2``."""
-    inv_mass = diag_of(metric)
-    if is_diagonal(metric):
-        return 0.5 * jnp.sum(momentum * inv_mass * momentum)
-    y = jnp.sqrt(inv_mass) * momentum
-    coef = _project(metric, y)
-    return 0.5 * (jnp.sum(y * y) + jnp.sum((metric.vals - 1.0) * coef * coef))
+
+    def low_rank_formula():
+        y = jnp.sqrt(metric.inv_mass) * momentum
+        coef = _project(metric, y)
+        return 0.5 * (jnp.sum(y * y) + jnp.sum((metric.vals - 1.0) * coef * coef))
+
+    return _by_kind(metric, lambda inv_mass: 0.5 * jnp.sum(momentum * inv_mass * momentum), low_rank_formula)
 
 
 def sample_momentum(key: Array, metric: MetricLike) -> Array:
     """Draw ``p ~ N(0, M)``; ``key`` is a PRNG key or a seed (:mod:`.rng`)."""
     inv_mass = diag_of(metric)
     z = rng.normal(rng.seed_of(key), inv_mass.shape, inv_mass.dtype)
-    if is_diagonal(metric):
-        return z / jnp.sqrt(inv_mass)
-    return _low_rank_apply(metric, z, -0.5) / jnp.sqrt(inv_mass)
+    return _by_kind(metric, lambda v: z / jnp.sqrt(v), lambda: _low_rank_apply(metric, z, -0.5) / jnp.sqrt(inv_mass))
 
 
 def dense_inverse_mass(metric: MetricLike) -> Array:

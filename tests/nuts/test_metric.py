@@ -65,9 +65,28 @@ def test_diagonal_metric_uses_the_diagonal_formulas_bit_for_bit():
         assert np.array_equal(mt.sample_momentum(KEY, m), mt.sample_momentum(KEY, inv_mass))
     # unused low-rank columns (zero vectors, eigenvalue 1) give the diagonal metric's values
     wide = mt.diagonal(inv_mass, rank=2)
-    assert not mt.is_diagonal(wide)
+    assert not mt.is_diagonal(wide) and not bool(wide.active)
     np.testing.assert_allclose(mt.velocity(p, wide), inv_mass * p, rtol=1e-15)
     np.testing.assert_allclose(mt.sample_momentum(KEY, wide), mt.sample_momentum(KEY, inv_mass), rtol=1e-15)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_active_decides_between_the_formulas(jit):
+    """The low-rank formulas (O(d k) per call) run only when some column is used (``active``), the diagonal ones
+    otherwise, by a branch also when ``active`` is known only at run time."""
+    inv_mass = jnp.asarray([0.3, 2.0, 5.5])
+    p = jnp.asarray([0.7, -1.1, 0.4])
+    used = mt.low_rank(inv_mass, jnp.asarray([[1.0], [0.0], [0.0]]), jnp.asarray([4.0]))
+    assert bool(used.active)
+    run = jax.jit if jit else (lambda f: f)
+    dense = np.asarray(mt.dense_inverse_mass(used))
+    np.testing.assert_allclose(run(mt.velocity)(p, used), dense @ np.asarray(p), rtol=1e-14)
+    np.testing.assert_allclose(run(mt.kinetic_energy)(p, used), 0.5 * p @ dense @ p, rtol=1e-14)
+    # the same columns marked unused: the diagonal metric
+    unused = used._replace(active=jnp.bool_(False))
+    np.testing.assert_allclose(run(mt.velocity)(p, unused), inv_mass * p, rtol=1e-15)
+    np.testing.assert_allclose(run(mt.kinetic_energy)(p, unused), 0.5 * jnp.sum(p * inv_mass * p), rtol=1e-15)
+    np.testing.assert_allclose(run(mt.sample_momentum)(KEY, unused), mt.sample_momentum(KEY, inv_mass), rtol=1e-15)
 
 
 def test_leapfrog_with_low_rank_metric_moves_along_the_velocity_and_is_reversible():
