@@ -17,7 +17,6 @@ import time
 import warnings
 
 
-
 def _run(model, names, metric, seed):
     import jaxmc as pm
     from benchmarks.run import min_bulk_ess

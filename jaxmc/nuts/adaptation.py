@@ -135,7 +135,7 @@ def _inv_mass_from_draws_grads(draw_var: Array, grad_var: Array, previous: Array
     return jnp.where(ok, jnp.clip(var, *VARIANCE_CLIP), previous)
 
 
-def nutpie_search(options: NUTSOptions, initial_step: float) -> tuple[Callable, Callable]:
+def nutpie_search_fns(options: NUTSOptions, initial_step: float) -> tuple[Callable, Callable]:
     """The ``search`` and ``searched`` of nutpie's schemes (diagonal and low-rank): a pending step-size search from
     ``initial_step`` with the transition's momentum, which restarts dual averaging where it finds one; the state
     needs ``dual_avg`` and ``search_pending``."""
@@ -238,7 +238,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
         )
         return state, step_size, inv_mass_from_grad(hmc.logdensity_grad)
 
-    search, searched = nutpie_search(options, initial_step)
+    search, searched = nutpie_search_fns(options, initial_step)
 
     def update(state: NutpieAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, inv_mass):
         window = nutpie_window(sched, step_index, info, state.window_size, state.draw_bg.count)

@@ -16,8 +16,8 @@ from .adaptation import (
     build_adaptation,
     initial_step_of,
     inv_mass_from_grad,
-    nutpie_search,
     nutpie_schedule,
+    nutpie_search_fns,
     nutpie_step_size,
     nutpie_window,
     tree_where,
@@ -229,7 +229,7 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         )
         return state, step_size, diagonal(inv_mass_from_grad(hmc.logdensity_grad), rank)
 
-    search, searched = nutpie_search(options, initial_step)
+    search, searched = nutpie_search_fns(options, initial_step)
 
     def update(state: LowRankAdaptState, step_index, hmc: HMCState, info: NUTSInfo, step_size, metric: Metric):
         window = nutpie_window(sched, step_index, info, state.window_size, state.added - state.bg_start)

@@ -63,7 +63,7 @@ def _synthetic_run(num_tune, scales, seed=0):
                 index_in_trajectory=jnp.int32(2),
             )
             state, step_size = prepare(adapt, logdensity, state, jax.random.fold_in(key_init, i), hmc, step_size,
-                                inv_mass)
+                                       inv_mass)
             state, step_size, inv_mass = adapt.update(state, i, hmc, info, step_size, inv_mass)
             out = (state.draw_bg.count, state.draw.count, inv_mass, state.search_pending, step_size)
             return (state, step_size, inv_mass), out
