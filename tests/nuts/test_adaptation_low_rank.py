@@ -108,15 +108,17 @@ def test_auto_drops_the_correction_of_a_window_far_from_gaussian():
         assert bool(early.active)
 
 
-def _feed_windows(num_tune, moved, dim, scales=1.0):
-    """Run the low-rank adaptation's update over ``num_tune`` steps of draws ``(1 + i) * scales`` (gradients ``-(1 +
-    i) / scales``), of which a share ``moved`` enter the windows (the others did not move); the states and metrics
-    after each step."""
+@pytest.mark.parametrize("num_tune, moved", [(1000, 1.0), (1000, 0.3), (200, 0.7), (30, 1.0)])
+def test_the_window_buffer_holds_every_window(num_tune, moved):
+    """Fed draws of which a share ``moved`` enter the windows (the others did not move), the buffer always holds
+    every draw of the foreground and background windows: none is overwritten while the fit still uses it."""
     from jaxmc.nuts import nuts
 
+    dim = 3
     adapt = alr.low_rank_adaptation(num_tune, DEFAULTS)
     hmc = nuts.init(jnp.ones(dim), lambda x: -0.5 * jnp.sum(x * x))
     state, step_size, metric = adapt.init(hmc)
+    capacity = state.draws.shape[0]
     rng = np.random.default_rng(0)
     good = jnp.asarray(rng.uniform(size=num_tune) < moved)
 
@@ -127,156 +129,59 @@ def _feed_windows(num_tune, moved, dim, scales=1.0):
                              diverging=jnp.bool_(False), energy=jnp.asarray(0.0), max_energy_error=jnp.asarray(0.1),
                              reached_max_treedepth=jnp.bool_(False), lp=hmc.logdensity,
                              acceptance_rate_sym=jnp.asarray(0.8), index_in_trajectory=jnp.where(ok, 2, 0))
-        point = hmc._replace(position=(hmc.position + i) * scales, logdensity_grad=-(hmc.position + i) / scales)
+        point = hmc._replace(position=hmc.position + i)
         state, _, metric = adapt.update(state, i, point, info, step_size, metric)
-        return (state, metric), (state, metric)
+        in_buffer = jnp.sum((state.slot_id >= state.fg_start) & (state.slot_id >= 0))
+        return (state, metric), (in_buffer, state.added - state.fg_start, state.window_size)
 
-    _, (states, metrics) = jax.lax.scan(step, (state, metric), (jnp.arange(num_tune), good))
-    return state, states, metrics
-
-
-@pytest.mark.parametrize("num_tune, moved", [(1000, 1.0), (1000, 0.3), (200, 0.7), (30, 1.0)])
-def test_the_window_buffer_holds_every_window(num_tune, moved):
-    """Above FULL_SPACE_DIM the windows are kept row by row: the buffer always holds every draw of the foreground and
-    background windows, and none is overwritten while the fit still uses it."""
-    first, states, _ = _feed_windows(num_tune, moved, alr.FULL_SPACE_DIM + 1)
-    capacity = first.window.draws.shape[0]
-    ids = np.asarray(states.window.slot_id)
-    in_buffer = np.sum((ids >= np.asarray(states.fg_start)[:, None]) & (ids >= 0), axis=1)
-    in_windows = np.asarray(states.added - states.fg_start)
+    _, (in_buffer, in_windows, sizes) = jax.lax.scan(step, (state, metric), (jnp.arange(num_tune), good))
     np.testing.assert_array_equal(in_buffer, in_windows)
     assert int(np.max(in_windows)) <= capacity
     if num_tune == 1000 and moved == 1.0:  # windows of 80 and 120 draws after the early window, then no switch
         # the foreground from the draw after the switch at 378 to the last one of the mass-matrix phase, 849
         assert capacity == 572 and int(np.max(in_windows)) == 849 - 378
-        assert sorted(set(np.asarray(states.window_size).tolist())) == [80, 120, 180]
+        assert sorted(set(np.asarray(sizes).tolist())) == [80, 120, 180]
 
 
-@pytest.mark.parametrize("num_tune, moved", [(1000, 1.0), (1000, 0.3), (30, 1.0)])
-def test_the_running_moments_are_those_of_the_windows(num_tune, moved):
-    """Up to FULL_SPACE_DIM the windows are kept as running moments: after every step they equal the moments of the
-    draws of the foreground and background windows, and the latest rows are the latest draws of the windows."""
-    dim = 3
-    _, states, _ = _feed_windows(num_tune, moved, dim)
-    added, fg_start, bg_start = (np.asarray(a) for a in (states.added, states.fg_start, states.bg_start))
-    # draw number k (k >= 1) is the draw 1 + i of the k-th step i that added one; draw 0 is the starting point, 1
-    steps = np.flatnonzero(added > np.concatenate([[1], added[:-1]]))
-    x_all = np.repeat(np.concatenate([[1.0], 1.0 + steps])[:, None], dim, 1)
-    w = states.window
-    for t in range(0, num_tune, 7):
-        for m, start in ((w.fg, fg_start[t]), (w.bg, bg_start[t])):
-            x = x_all[start:added[t]]
-            assert float(m.n[t]) == len(x)
-            if len(x) == 0:
-                continue
-            dx = x - x.mean(0)
-            np.testing.assert_allclose(m.mean_x[t], x.mean(0), rtol=1e-12)
-            np.testing.assert_allclose(m.mean_g[t], -x.mean(0), rtol=1e-12)
-            np.testing.assert_allclose(m.cxx[t], dx.T @ dx, rtol=1e-9, atol=1e-9)
-            np.testing.assert_allclose(m.cgg[t], dx.T @ dx, rtol=1e-9, atol=1e-9)
-            np.testing.assert_allclose(m.cxg[t], -dx.T @ dx, rtol=1e-9, atol=1e-9)
-        ids = np.asarray(w.recent_id[t])
-        want = np.arange(max(0, added[t] - len(ids)), added[t])
-        np.testing.assert_array_equal(np.sort(ids[ids >= 0]), want)
-        np.testing.assert_allclose(np.asarray(w.recent_x[t])[ids >= 0], x_all[ids[ids >= 0]])
-
-
-def test_a_metric_without_columns_follows_the_window_after_every_draw():
-    """With moments (d <= FULL_SPACE_DIM) and no refit, the diagonal metric is the scaling of the foreground window
-    from its third draw on, as in nutpie's diagonal scheme; the first change asks for a step-size search."""
-    scales = jnp.array([0.5, 2.0, 7.0])
-    first, states, metrics = _feed_windows(200, 1.0, 3, scales)
-    inv = np.asarray(metrics.inv_mass)
-    fg = states.window.fg
-    n = np.asarray(fg.n)
-    var = np.sqrt(np.diagonal(np.asarray(fg.cxx), axis1=1, axis2=2) / np.diagonal(np.asarray(fg.cgg), axis1=1, axis2=2))
-    np.testing.assert_allclose(inv[n >= 3], var[n >= 3], rtol=1e-12)
-    np.testing.assert_array_equal(inv[n < 3], np.broadcast_to(np.asarray(first.window.fg.n) * 0 + inv[0], inv[n < 3].shape))
-    # once the starting point (not on the line of the others) has left the window: the exact variances
-    np.testing.assert_allclose(inv[-1], np.asarray(scales) ** 2, rtol=1e-9)
-    assert not np.asarray(metrics.active).any()
-    changed = int(np.argmax(n >= 3))
-    assert bool(first.search_pending) and bool(states.search_pending[changed])
-    assert not np.asarray(states.search_pending)[changed + 1:].any()
-    assert not np.asarray(states.has_initial_mass_matrix)[changed:].any()
-
-
-def _state_with_window(dim, seed=6):
-    """A low-rank adaptation (1000 tuning steps, "low_rank": every eigenvalue outside the cutoff kept) whose
-    foreground window holds 240 draws of a correlated Gaussian and whose latest-draws rows hold 10 others."""
+def _state_with_window(dim, rho=-0.99, min_condition=None, seed=6):
+    """A low-rank adaptation of 1000 tuning steps whose foreground window holds 240 draws of a correlated Gaussian,
+    the latest 10 of them with gradients off the Gaussian's (an exact window gives the same fit from any of its
+    draws); the adaptation, the state, the initial metric and the draws, gradients and rows of the window."""
     from jaxmc.nuts import nuts
 
-    adapt = alr.low_rank_adaptation(1000, DEFAULTS)
+    adapt = alr.low_rank_adaptation(1000, DEFAULTS, min_condition=min_condition)
     state, _, metric = adapt.init(nuts.init(jnp.ones(dim), lambda x: -0.5 * jnp.sum(x * x)))
-    x, g = _gaussian_window(_correlated(dim), 250, seed=seed)
-    fg = alr.moments_of_rows(x[:240], g[:240], jnp.ones(240, bool))
-    # the latest draws' gradients off the Gaussian's (an exact window gives the same fit from any of its draws)
-    noisy = g[240:] * jnp.asarray(np.random.default_rng(seed).exponential(size=(10, 1)))
-    window = state.window._replace(fg=fg, bg=fg, recent_x=x[240:], recent_g=noisy, recent_id=jnp.arange(230, 240))
-    return adapt, state._replace(window=window, added=jnp.int32(240), fg_start=jnp.int32(0)), metric, fg
-
-
-def test_a_metric_without_columns_is_refitted_at_every_fourth_refit_after_the_early_window():
-    """Once a fit found no eigenvalue outside the cutoff (``plain``), a metric without columns is refitted at every
-    fourth refit after the early window only (the first of them at the first refit after it); a fit that kept none
-    for another reason ("auto"'s condition and residual tests) leaves the next refits due."""
-    adapt, state, metric, fg = _state_with_window(4)
-    want, _ = alr.fit_moments(fg, metric, alr.EIGVAL_CUTOFF)
-    assert bool(want.active)
-    refit = jax.jit(adapt.refit)
-    # 1000 tuning steps: the early window ends at step 300, the refits after it are at steps 319, 339, ...
-    for plain, step, fitted in ((True, 319, True), (True, 339, False), (True, 379, False), (True, 399, True),
-                                (True, 419, False), (False, 419, True), (True, 299, True)):
-        assert bool(adapt.refit_due(step, metric))
-        new_state, got = refit(state._replace(plain=jnp.bool_(plain)), step, metric)
-        assert bool(got.active) == fitted, (plain, step)
-        if fitted and step >= 300:  # (in the early window the fit is made on the latest draws)
-            np.testing.assert_allclose(mt.dense_inverse_mass(got), mt.dense_inverse_mass(want), rtol=1e-6, atol=1e-9)
-        if fitted:
-            assert not bool(new_state.plain)
-        else:
-            np.testing.assert_array_equal(got.inv_mass, metric.inv_mass)
-    # a metric with columns is refitted every time
-    _, got = adapt.refit(state, 419, want._replace(vals=want.vals * 1.01))
-    np.testing.assert_allclose(mt.dense_inverse_mass(got), mt.dense_inverse_mass(want), rtol=1e-9)
+    x, g = _gaussian_window(_correlated(dim, rho=rho, scales=np.ones(dim)), 240, seed=seed)
+    g = g.at[230:].multiply(jnp.asarray(np.random.default_rng(seed).exponential(size=(10, 1))))
+    capacity = state.draws.shape[0]
+    state = state._replace(draws=state.draws.at[:240].set(x), grads=state.grads.at[:240].set(g),
+                           slot_id=jnp.where(jnp.arange(capacity) < 240, jnp.arange(capacity), -1),
+                           added=jnp.int32(240), fg_start=jnp.int32(0), bg_start=jnp.int32(200))
+    return adapt, state, metric, x, g
 
 
 @pytest.mark.parametrize("dim", [4, 12])
 def test_the_early_window_fits_the_latest_draws_where_they_outnumber_the_dimensions(dim):
-    adapt, state, metric, fg = _state_with_window(dim)
-    w = state.window
-    latest = alr.moments_of_rows(w.recent_x, w.recent_g, jnp.ones(10, bool))
+    adapt, state, metric, x, g = _state_with_window(dim)
     _, got = adapt.refit(state, 99, metric)
-    on_latest, on_fg = (mt.dense_inverse_mass(alr.fit_moments(m, metric, alr.EIGVAL_CUTOFF)[0]) for m in (latest, fg))
-    assert np.max(np.abs(on_latest - on_fg)) > 1e-2 * np.max(np.abs(on_fg))
-    np.testing.assert_allclose(mt.dense_inverse_mass(got), on_latest if dim < 10 else on_fg, rtol=1e-6, atol=1e-6)
+    latest, window = jnp.arange(240) >= 230, jnp.ones(240, bool)
+    on_latest, on_window = (mt.dense_inverse_mass(alr.fit_metric(x, g, v, metric, alr.EIGVAL_CUTOFF)[0])
+                            for v in (latest, window))
+    assert np.max(np.abs(on_latest - on_window)) > 1e-2 * np.max(np.abs(on_window))
+    np.testing.assert_allclose(mt.dense_inverse_mass(got), on_latest if dim < 10 else on_window, rtol=1e-9,
+                               atol=1e-12)
+    # after the early window, always the whole window
+    _, late = adapt.refit(state, 319, metric)
+    np.testing.assert_allclose(mt.dense_inverse_mass(late), on_window, rtol=1e-9, atol=1e-12)
 
 
-def test_the_fit_from_moments_is_the_fit_from_rows():
-    """The whole-space fit from a window's moments: the scaling and residual Fisher divergence computed on the rows,
-    and the same metric as fitting the rows directly (which goes through the moments) or in a rotated basis."""
-    x, g = _gaussian_window(_correlated(6), 240, seed=4)
-    g = g * jnp.asarray(np.random.default_rng(5).exponential(size=(240, 1)))  # not Gaussian: a residual to compare
-    valid = jnp.arange(240) < 200
-    prev = mt.diagonal(jnp.ones(6), 6)
-    m = alr.moments_of_rows(x, g, valid)
-    fitted, ok = alr.fit_moments(m, prev, alr.EIGVAL_CUTOFF)
-    assert bool(ok) and bool(fitted.active)
-    w = valid.astype(x.dtype)[:, None]
-    dx, dg = (x - m.mean_x) * w, (g - m.mean_g) * w
-    np.testing.assert_allclose(fitted.inv_mass, jnp.sqrt(jnp.sum(dx * dx, 0) / jnp.sum(dg * dg, 0)), rtol=1e-12)
-    sigma = jnp.sqrt(fitted.inv_mass)
-    for vecs, vals in ((fitted.vecs, fitted.vals), (jnp.zeros((6, 6)), jnp.ones(6))):
-        np.testing.assert_allclose(alr.residual_fisher_of_moments(m, sigma, vecs, vals),
-                                   alr.residual_fisher(dx / sigma, dg * sigma, jnp.sum(w), vecs, vals), rtol=1e-9)
-    # the moments of running updates are those of the rows
-    run = alr.no_moments(6, x.dtype)
-    for i in range(240):
-        run = alr.add_draw(run, x[i], g[i], valid[i])
-    for a, b in zip(run, m):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
-    lr, _ = alr.fit_metric(x, g, valid, prev, alr.EIGVAL_CUTOFF)
-    np.testing.assert_allclose(mt.dense_inverse_mass(lr), mt.dense_inverse_mass(fitted), rtol=1e-9, atol=1e-12)
+def test_auto_asks_for_a_larger_condition_number_in_the_early_window():
+    # pairs with correlation -0.97: eigenvalues 0.03 and 1.97, a condition number of about 66
+    adapt, state, metric, x, g = _state_with_window(4, rho=-0.97, min_condition=alr.AUTO_MIN_CONDITION)
+    assert alr.AUTO_MIN_CONDITION < 66 < alr.AUTO_EARLY_MIN_CONDITION
+    _, early = adapt.refit(state, 99, metric)
+    _, late = adapt.refit(state, 319, metric)
+    assert not bool(early.active) and bool(late.active)
 
 
 def test_resolve_mass_matrix_choices_and_errors():
@@ -350,7 +255,7 @@ def test_chain_float32_and_pathfinder_seed_keep_the_low_rank_metric():
     from jaxmc.nuts import build_chain
     from jaxmc.nuts.metric import Metric, with_diagonal
 
-    init_fn, step_fn = build_chain(100, DEFAULTS)[:2]  # a late-window fit of a 30-step warm-up can be transient
+    init_fn, step_fn = build_chain(30, DEFAULTS)[:2]
     cov = jnp.asarray(_correlated(4), jnp.float32)
     prec = jnp.linalg.inv(cov)
 
@@ -361,7 +266,7 @@ def test_chain_float32_and_pathfinder_seed_keep_the_low_rank_metric():
     assert isinstance(state.inv_mass, Metric) and state.inv_mass.vecs.shape == (4, 4)
     state = state._replace(inv_mass=with_diagonal(state.inv_mass, jnp.full(4, 2.0, jnp.float32)))
     step = jax.jit(lambda s, i: step_fn(logp, s, (jax.random.PRNGKey(i), i)))
-    for i in range(110):
+    for i in range(40):
         state, (pos, stats) = step(state, i)
     assert pos.dtype == jnp.float32 and np.all(np.isfinite(np.asarray(pos)))
     assert state.inv_mass.vecs.dtype == jnp.float32
