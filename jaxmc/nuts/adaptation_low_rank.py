@@ -214,8 +214,9 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
     draws since) and the metric is refitted (:func:`fit_metric`) every ``early_switch_freq`` draws in the early
     window (on the latest ``early_switch_freq`` draws of the window where they outnumber the dimensions, else on
     the window; "auto" keeps columns there from a condition number of :data:`AUTO_EARLY_MIN_CONDITION` on) and every
-    :data:`LOW_RANK_UPDATE_FREQ` draws after, until the last 15% of tuning. Refits happen at step indices alone (``refit_due``), so that vectorized
-    chains run the fit only at those steps, and run in ``refit``, which the chain applies between transitions.
+    :data:`LOW_RANK_UPDATE_FREQ` draws after, until the last 15% of tuning. Refits happen at step indices alone
+    (``refit_due``), so that vectorized chains run the fit only at those steps, and run in ``refit``, which the chain
+    applies between transitions.
     """
     sched = nutpie_schedule(num_tune) if schedule is None else schedule
     target_accept = options.target_accept

@@ -146,7 +146,7 @@ def test_the_window_buffer_holds_every_window(num_tune, moved):
 def _state_with_window(dim, rho=-0.99, min_condition=None, seed=6):
     """A low-rank adaptation of 1000 tuning steps whose foreground window holds 240 draws of a correlated Gaussian,
     the latest 10 of them with gradients off the Gaussian's (an exact window gives the same fit from any of its
-    draws); the adaptation, the state, the initial metric and the draws, gradients and rows of the window."""
+    draws); the adaptation, the state, the initial metric, and the window's draws and gradients."""
     from jaxmc.nuts import nuts
 
     adapt = alr.low_rank_adaptation(1000, DEFAULTS, min_condition=min_condition)
