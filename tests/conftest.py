@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 
 # Before jaxmc is imported: its program cache (and anything else that follows XDG) goes to a temporary folder,
 # never the user's home; `tests/test_reproducibility.py` checks it.
@@ -19,6 +20,7 @@ if os.environ.get("JAXMC_COMPILATION_CACHE", "1") not in ("0", "false", "False",
 import pytest  # noqa: E402
 
 from jaxmc import compile as jaxmc_compile  # noqa: E402
+from jaxmc import interrupt  # noqa: E402
 from jaxmc import predictive  # noqa: E402
 from jaxmc import progress  # noqa: E402
 
@@ -36,20 +38,34 @@ def python_sigint_handler():
 def ctrl_c_at():
     """`ctrl_c_at(patcher, call, bar=progress.SamplingProgress)`: send SIGINT to this process from the `call`-th
     update of the progress bar class `bar` (pm.sample's; `progress.LoopProgress` for find_MAP, pm.fit, SMC),
-    from a worker thread when chains run separately, as pressing Ctrl-C then would; `patcher` is a pytest
+    from a worker thread when chains run separately, as pressing Ctrl-C then would, and there waits until the main
+    thread has handled it (so that the run stops there, however loaded the machine); `patcher` is a pytest
     MonkeyPatch."""
 
     def install(patcher, call: int, bar=progress.SamplingProgress):
         calls = {"n": 0}
         original = bar.update
+        handle = interrupt.Interrupt._handle
+        handled = threading.Event()
 
         def update(self, *args, **kwargs):
             original(self, *args, **kwargs)
             calls["n"] += 1
             if calls["n"] == call:
                 os.kill(os.getpid(), signal.SIGINT)
+                if threading.current_thread() is not threading.main_thread():
+                    # Python runs the handler in the main thread once that thread holds the GIL: the chains'
+                    # threads would otherwise go on, and under load finish the run before it does
+                    handled.wait(30)
+
+        def handle_and_tell(self, signum, frame):
+            try:
+                return handle(self, signum, frame)
+            finally:
+                handled.set()
 
         patcher.setattr(bar, "update", update)
+        patcher.setattr(interrupt.Interrupt, "_handle", handle_and_tell)
 
     return install
 
