@@ -129,14 +129,19 @@ def _top_directions(z: Array, width: int, iterations: int = 3) -> Array:
     return q
 
 
-def residual_fisher(xs: Array, gs: Array, n: Array, vecs: Array, vals: Array) -> Array:
-    """The sample Fisher divergence per dimension left by the scaled-space metric ``I + U (diag(vals) - I) U^T``
-    (``U = vecs``): ``sum_i |Sigma^(1/2) g_i + Sigma^(-1/2) x_i|^2 / (n d)`` over the centred, scaled draws ``xs``
-    and gradients ``gs`` (zero rows where invalid). Zero when the window is exactly Gaussian with that covariance."""
-    def apply(y, power):
-        return y + ((vals ** power - 1.0) * (y @ vecs)) @ vecs.T
+def residual_fisher(total: Array, cov_x: Array, cov_g: Array, vecs: Array, vals: Array, count) -> Array:
+    """The sample Fisher divergence per dimension left by the scaled-space metric ``Sigma = I + U (diag(vals) - I)
+    U^T`` (``U = vecs``: orthonormal columns, or zero ones with ``vals`` 1): ``sum_i |Sigma^(1/2) g_i + Sigma^(-1/2)
+    x_i|^2 / count`` over the centred, scaled draws ``x_i`` and gradients ``g_i`` (``count``: rows times dimensions).
+    Zero when the window is exactly Gaussian with that covariance.
 
-    return jnp.sum((apply(gs, 0.5) + apply(xs, -0.5)) ** 2) / (n * xs.shape[1])
+    Computed from ``total = sum_i |x_i + g_i|^2`` and the sums of products ``cov_x = sum_i x_i x_i^T``, ``cov_g``, in
+    any coordinates of a subspace holding ``U``: as ``Sigma^(1/2)`` and ``Sigma^(-1/2)`` commute and multiply to the
+    identity, the sum is ``total + sum_k (vals_k - 1) u_k^T cov_g u_k + (1 / vals_k - 1) u_k^T cov_x u_k``, with no
+    further pass over the rows."""
+    quad_g = jnp.sum(vecs * (cov_g @ vecs), axis=0)
+    quad_x = jnp.sum(vecs * (cov_x @ vecs), axis=0)
+    return (total + jnp.sum((vals - 1.0) * quad_g + (1.0 / vals - 1.0) * quad_x)) / count
 
 
 def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutoff: float | None,
@@ -177,19 +182,20 @@ def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutof
         basis = jnp.linalg.qr(both)[0]
         px, pg = xs @ basis, gs @ basis
     eye = jnp.eye(px.shape[1], dtype=dtype)
-    cov_x = px.T @ px / gamma + eye
-    cov_g = pg.T @ pg / gamma + eye
-    vals, vecs = jnp.linalg.eigh(spd_mean(cov_x, cov_g))
+    cov_x, cov_g = px.T @ px, pg.T @ pg
+    vals, vecs = jnp.linalg.eigh(spd_mean(cov_x / gamma + eye, cov_g / gamma + eye))
     extreme = jnp.abs(jnp.log(vals))
     if cutoff is not None:
         extreme = jnp.where((vals > cutoff) | (vals < 1.0 / cutoff), extreme, -1.0)
     top, index = jax.lax.top_k(extreme, rank)
     keep = top >= 0
     kept = jnp.where(keep, vals[index], 1.0)
-    vecs = vecs[:, index] if basis is None else basis @ vecs[:, index]
+    vecs = vecs[:, index]
     if min_condition is not None:
-        gaussian = residual_fisher(xs, gs, n, jnp.where(keep, vecs, 0.0), kept) <= max_residual
+        residual = residual_fisher(jnp.sum((xs + gs) ** 2), cov_x, cov_g, jnp.where(keep, vecs, 0.0), kept, n * dim)
+        gaussian = residual <= max_residual
         keep = keep & gaussian & (jnp.maximum(jnp.max(kept), 1.0) / jnp.minimum(jnp.min(kept), 1.0) >= min_condition)
+    vecs = vecs if basis is None else basis @ vecs
     metric = low_rank(inv_mass, jnp.where(keep, vecs, 0.0), jnp.where(keep, kept, 1.0))
     ok = jnp.all(jnp.isfinite(metric.vecs)) & jnp.all(jnp.isfinite(metric.vals)) & jnp.all(metric.vals > 0)
     return metric, ok

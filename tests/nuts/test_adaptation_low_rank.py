@@ -79,6 +79,28 @@ def test_fit_keeps_nothing_for_an_uncorrelated_posterior_and_masks_invalid_rows(
     assert bool(m.active) and np.all(np.abs(np.log(np.asarray(m.vals))) < np.log(alr.EIGVAL_CUTOFF))
 
 
+@pytest.mark.parametrize("coords", ["whole space", "subspace"])
+def test_residual_fisher_is_the_sum_over_rows(coords):
+    """From the sums of products alone (in the whole space, or in coordinates of a subspace holding the columns,
+    as fit_metric's leading directions for d > FULL_SPACE_DIM): ``sum_i |Sigma^(1/2) g_i + Sigma^(-1/2) x_i|^2``
+    over the rows, divided by rows times dimensions."""
+    rng = np.random.default_rng(4)
+    n, d, k = 50, 7, 3
+    x, g = rng.normal(size=(2, n, d))
+    basis = np.linalg.qr(rng.normal(size=(d, 4 if coords == "subspace" else d)))[0]
+    sub = np.linalg.qr(rng.normal(size=(basis.shape[1], k)))[0] * [1.0, 1.0, 0.0]  # a zero, unused column
+    vals = np.array([30.0, 0.05, 1.0])
+    u = basis @ sub
+    sigma = np.eye(d) + (u * (vals - 1.0)) @ u.T
+    e, v = np.linalg.eigh(sigma)
+    expected = np.sum((g @ (v * np.sqrt(e)) @ v.T + x @ (v / np.sqrt(e)) @ v.T) ** 2) / (n * d)
+    px, pg = x @ basis, g @ basis
+    got = alr.residual_fisher(jnp.sum(jnp.asarray(x + g) ** 2), jnp.asarray(px.T @ px), jnp.asarray(pg.T @ pg),
+                              jnp.asarray(sub), jnp.asarray(vals), n * d)
+    np.testing.assert_allclose(float(got), expected, rtol=1e-10)
+    assert expected > 1.0  # far from zero: the window is not Gaussian with that covariance
+
+
 def test_auto_drops_a_weak_correction():
     cov = _correlated(6, rho=-0.8, scales=np.ones(6))  # eigenvalues 0.2 and 1.8 per pair: condition 9
     x, g = _gaussian_window(cov, 240, seed=1)
