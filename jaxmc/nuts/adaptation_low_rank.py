@@ -34,13 +34,8 @@ MASS_MATRICES = ("auto", "diag", "low_rank", "dense")
 #: outside of which (``lambda > cutoff`` or ``lambda < 1 / cutoff``) an eigenvalue enters the metric
 LOW_RANK_GAMMA = 1e-5
 EIGVAL_CUTOFF = 2.0
-#: after the early window a metric with low-rank columns is refitted every this many draws, and a diagonal one (no
-#: column kept) every DIAGONAL_UPDATE_FREQ draws (nuts-rs ``LowRankNutsSettings``: 20 for both). Refitting a correction
-#: twice as often takes gradients per effective sample (medians of 16 seeds) from 11.03 to 10.65 on mesquite and from
-#: 9.51 to 9.21 on diamonds, and leaves kidiq and kilpisjarvi within 1%; the diagonal metric of a posterior that needs
-#: no correction (eight schools) gains nothing from it, and there each refit costs time
-LOW_RANK_UPDATE_FREQ = 10
-DIAGONAL_UPDATE_FREQ = 20
+#: nuts-rs ``LowRankNutsSettings``: after the early window the metric is refitted every this many draws
+LOW_RANK_UPDATE_FREQ = 20
 #: most low-rank columns kept (the most extreme eigenvalues outside the cutoff); the metric costs O(d k) per step
 MAX_RANK = 16
 #: up to this many dimensions the low-rank fit works in the whole (scaled) space; above, in the span of the leading
@@ -225,9 +220,9 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
     draws since) and the metric is refitted (:func:`fit_metric`) every ``early_switch_freq`` draws in the early
     window (on the latest ``early_switch_freq`` draws of the window where they outnumber the dimensions, else on
     the window; "auto" keeps columns there from a condition number of :data:`AUTO_EARLY_MIN_CONDITION` on) and every
-    :data:`LOW_RANK_UPDATE_FREQ` draws after (a diagonal metric: every :data:`DIAGONAL_UPDATE_FREQ`), until the last
-    15% of tuning. Refits are due at step indices alone (``refit_due``), so that vectorized chains run the fit only at
-    those steps, and run in ``refit``, which the chain applies between transitions.
+    :data:`LOW_RANK_UPDATE_FREQ` draws after, until the last 15% of tuning. Refits happen at step indices alone
+    (``refit_due``), so that vectorized chains run the fit only at those steps, and run in ``refit``, which the chain
+    applies between transitions.
     """
     sched = nutpie_schedule(num_tune) if schedule is None else schedule
     target_accept = options.target_accept
@@ -270,8 +265,7 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
 
     def refit_due(step_index, metric):
         """Refits every ``early_switch_freq`` draws in the early window, every LOW_RANK_UPDATE_FREQ after, until the
-        mass-matrix phase ends: the step index alone decides (the same steps in every chain; ``refit`` then leaves a
-        diagonal metric alone at the steps in between DIAGONAL_UPDATE_FREQ draws)."""
+        mass-matrix phase ends: the step index alone decides (the same steps in every chain)."""
         if not isinstance(metric, Metric):
             return None
         draw = jnp.asarray(step_index, jnp.int32)
@@ -280,13 +274,7 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
 
     def refit(state: LowRankAdaptState, step_index, metric: Metric):
         """The metric fitted to the foreground window (after the update of ``step_index``), kept when it is finite
-        and the window holds 3+ draws; the first such change asks for a new step-size search. After the early window
-        a diagonal metric is left as it is at the due steps in between DIAGONAL_UPDATE_FREQ draws."""
-        draw = jnp.asarray(step_index, jnp.int32)
-        between = (draw >= sched.early_end) & ~metric.active & ((draw + 1) % DIAGONAL_UPDATE_FREQ != 0)
-        return jax.lax.cond(between, lambda: (state, metric), lambda: fit(state, step_index, metric))
-
-    def fit(state: LowRankAdaptState, step_index, metric: Metric):
+        and the window holds 3+ draws; the first such change asks for a new step-size search."""
         early = jnp.asarray(step_index, jnp.int32) < sched.early_end
         in_fg = (state.slot_id >= state.fg_start) & (state.slot_id >= 0)
         # in the early window, the latest early_switch_freq draws that entered the windows (those nuts-rs fits on at

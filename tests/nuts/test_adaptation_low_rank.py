@@ -206,21 +206,6 @@ def test_auto_asks_for_a_larger_condition_number_in_the_early_window():
     assert not bool(early.active) and bool(late.active)
 
 
-def test_after_the_early_window_a_diagonal_metric_is_refitted_half_as_often():
-    adapt, state, metric, _, _ = _state_with_window(4)
-    assert alr.DIAGONAL_UPDATE_FREQ == 2 * alr.LOW_RANK_UPDATE_FREQ
-    assert bool(adapt.refit_due(309, metric)) and bool(adapt.refit_due(319, metric))
-    dense = mt.dense_inverse_mass
-    # the initial, diagonal metric: left alone at step 309, refitted at 319
-    _, kept = adapt.refit(state, 309, metric)
-    np.testing.assert_array_equal(dense(kept), dense(metric))
-    _, fitted = adapt.refit(state, 319, metric)
-    assert bool(fitted.active)
-    # a metric with low-rank columns: refitted at 309 too
-    _, refitted = adapt.refit(state, 309, fitted._replace(inv_mass=2.0 * fitted.inv_mass))
-    np.testing.assert_allclose(dense(refitted), dense(fitted), rtol=1e-9, atol=1e-12)
-
-
 def test_resolve_mass_matrix_choices_and_errors():
     opts = DEFAULTS
     assert opts.mass_matrix == "auto"
