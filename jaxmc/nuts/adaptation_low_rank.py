@@ -66,6 +66,10 @@ AUTO_MAX_RESIDUAL = 0.5
 AUTO_MAX_DIM = 64
 #: "dense" (a full-rank metric, O(d^2) per leapfrog step) is refused above this many dimensions
 DENSE_MAX_DIM = 200
+#: the fit's arithmetic, also for a float32 model (jaxmc runs JAX with float64 on, docs/xla.md): float32
+#: eigen-decompositions resolve about 7 orders of magnitude of the 10^5 to 10^11 a correlated regression's fit spans
+#: (docs/mass-matrix.md); the metric is applied in the model's precision
+FIT_DTYPE = jnp.float64
 
 
 class LowRankAdaptState(NamedTuple):
@@ -201,6 +205,13 @@ def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutof
     return metric, ok
 
 
+def _wide(a: Array) -> Array:
+    """A floating array in :data:`FIT_DTYPE` where that is wider; others as they are."""
+    if jnp.issubdtype(a.dtype, jnp.floating) and jnp.finfo(a.dtype).bits < jnp.finfo(FIT_DTYPE).bits:
+        return a.astype(FIT_DTYPE)
+    return a
+
+
 def window_capacity(num_tune: int, sched: NutpieSchedule) -> int:
     """Rows of the window buffer: the most draws a foreground and background window hold together, at most
     :data:`MAX_WINDOW_ROWS`. After the early window a switch's foreground started after the early window, or holds at
@@ -273,8 +284,9 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         return (draw < sched.final_window) & ((draw + 1) % freq == 0)
 
     def refit(state: LowRankAdaptState, step_index, metric: Metric):
-        """The metric fitted to the foreground window (after the update of ``step_index``), kept when it is finite
-        and the window holds 3+ draws; the first such change asks for a new step-size search."""
+        """The metric fitted to the foreground window (after the update of ``step_index``, in :data:`FIT_DTYPE`),
+        kept when it is finite and the window holds 3+ draws; the first such change asks for a new step-size
+        search."""
         early = jnp.asarray(step_index, jnp.int32) < sched.early_end
         in_fg = (state.slot_id >= state.fg_start) & (state.slot_id >= 0)
         # in the early window, the latest early_switch_freq draws that entered the windows (those nuts-rs fits on at
@@ -286,8 +298,10 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         # approach to the typical set, and a correction there speeds up warm-up even where the final metric is diagonal
         min_cond = (None if min_condition is None
                     else jnp.where(early, max(min_condition, AUTO_EARLY_MIN_CONDITION), min_condition))
-        fitted, ok = fit_metric(state.draws, state.grads, valid, metric, None if dense else EIGVAL_CUTOFF,
-                                min_condition=min_cond, max_residual=jnp.where(early, jnp.inf, AUTO_MAX_RESIDUAL))
+        fitted, ok = fit_metric(_wide(state.draws), _wide(state.grads), valid, jax.tree_util.tree_map(_wide, metric),
+                                None if dense else EIGVAL_CUTOFF, min_condition=min_cond,
+                                max_residual=jnp.where(early, jnp.inf, AUTO_MAX_RESIDUAL))
+        fitted = jax.tree_util.tree_map(lambda a, b: a.astype(b.dtype), fitted, metric)
         did_change = ok & (state.added - state.fg_start >= 3)
         last = jnp.asarray(step_index, jnp.int32) == num_tune - 1
         new_state = state._replace(has_initial_mass_matrix=state.has_initial_mass_matrix & ~did_change,

@@ -206,6 +206,32 @@ def test_auto_asks_for_a_larger_condition_number_in_the_early_window():
     assert not bool(early.active) and bool(late.active)
 
 
+def test_a_float32_chain_fits_its_metric_in_float64():
+    """Pairs with correlation -(1 - 1e-8): the fit's covariances span about 10^8 in the scaled space, beyond what
+    float32 eigen-decompositions resolve. A float32 chain's refit gives the float64 fit of its window, in float32."""
+    from jaxmc.nuts import nuts
+
+    dim, n = 6, 240
+    x, g = _gaussian_window(_correlated(dim, rho=-(1 - 1e-8), scales=np.ones(dim)), n, seed=7)
+    x, g = jnp.asarray(x, jnp.float32), jnp.asarray(g, jnp.float32)
+    adapt = alr.low_rank_adaptation(1000, DEFAULTS)
+    state, _, metric = adapt.init(nuts.init(jnp.ones(dim, jnp.float32), lambda v: -0.5 * jnp.sum(v * v)))
+    capacity = state.draws.shape[0]
+    state = state._replace(draws=state.draws.at[:n].set(x), grads=state.grads.at[:n].set(g),
+                           slot_id=jnp.where(jnp.arange(capacity) < n, jnp.arange(capacity), -1),
+                           added=jnp.int32(n), fg_start=jnp.int32(0), bg_start=jnp.int32(200))
+    _, got = adapt.refit(state, 319, metric)
+    assert got.inv_mass.dtype == got.vecs.dtype == got.vals.dtype == jnp.float32 and bool(got.active)
+    valid = jnp.ones(n, bool)
+    in_64, _ = alr.fit_metric(x.astype(jnp.float64), g.astype(jnp.float64), valid, mt.diagonal(jnp.ones(dim), dim),
+                              alr.EIGVAL_CUTOFF)
+    np.testing.assert_allclose(np.sort(got.vals), np.sort(in_64.vals), rtol=1e-4)
+    np.testing.assert_allclose(got.inv_mass, in_64.inv_mass, rtol=1e-5)
+    assert np.sort(in_64.vals)[0] < 1e-4  # the correlation's direction, which a fit in float32 does not find:
+    in_32, _ = alr.fit_metric(x, g, valid, mt.diagonal(jnp.ones(dim, jnp.float32), dim), alr.EIGVAL_CUTOFF)
+    assert not np.allclose(np.sort(in_32.vals), np.sort(in_64.vals), rtol=0.1)
+
+
 def test_resolve_mass_matrix_choices_and_errors():
     opts = DEFAULTS
     assert opts.mass_matrix == "auto"
