@@ -70,6 +70,10 @@ DENSE_MAX_DIM = 200
 #: eigen-decompositions resolve about 7 orders of magnitude of the 10^5 to 10^11 a correlated regression's fit spans
 #: (docs/mass-matrix.md); the metric is applied in the model's precision
 FIT_DTYPE = jnp.float64
+#: the kept eigenvalues are clipped to ``[eps^p, eps^-p]`` of the model's precision (float32: about [6e-6, 2e5], float64:
+#: [2e-12, 5e11]): applying ``I + U (diag(vals) - I) U^T`` cancels ``p`` in a direction whose eigenvalue is far below
+#: 1, leaving rounding of about ``eps / vals`` relative there (docs/mass-matrix.md: diamonds in float32)
+EIGVAL_EPS_POWER = 0.75
 
 
 class LowRankAdaptState(NamedTuple):
@@ -284,9 +288,9 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         return (draw < sched.final_window) & ((draw + 1) % freq == 0)
 
     def refit(state: LowRankAdaptState, step_index, metric: Metric):
-        """The metric fitted to the foreground window (after the update of ``step_index``, in :data:`FIT_DTYPE`),
-        kept when it is finite and the window holds 3+ draws; the first such change asks for a new step-size
-        search."""
+        """The metric fitted to the foreground window (after the update of ``step_index``, in :data:`FIT_DTYPE`; its
+        eigenvalues clipped as :data:`EIGVAL_EPS_POWER` says), kept when it is finite and the window holds 3+ draws;
+        the first such change asks for a new step-size search."""
         early = jnp.asarray(step_index, jnp.int32) < sched.early_end
         in_fg = (state.slot_id >= state.fg_start) & (state.slot_id >= 0)
         # in the early window, the latest early_switch_freq draws that entered the windows (those nuts-rs fits on at
@@ -301,6 +305,8 @@ def low_rank_adaptation(num_tune: int, options: NUTSOptions, dense: bool = False
         fitted, ok = fit_metric(_wide(state.draws), _wide(state.grads), valid, jax.tree_util.tree_map(_wide, metric),
                                 None if dense else EIGVAL_CUTOFF, min_condition=min_cond,
                                 max_residual=jnp.where(early, jnp.inf, AUTO_MAX_RESIDUAL))
+        tiny = float(jnp.finfo(metric.vals.dtype).eps) ** EIGVAL_EPS_POWER
+        fitted = fitted._replace(vals=jnp.clip(fitted.vals, tiny, 1.0 / tiny))
         fitted = jax.tree_util.tree_map(lambda a, b: a.astype(b.dtype), fitted, metric)
         did_change = ok & (state.added - state.fg_start >= 3)
         last = jnp.asarray(step_index, jnp.int32) == num_tune - 1

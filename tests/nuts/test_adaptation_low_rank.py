@@ -232,6 +232,30 @@ def test_a_float32_chain_fits_its_metric_in_float64():
     assert not np.allclose(np.sort(in_32.vals), np.sort(in_64.vals), rtol=0.1)
 
 
+def test_the_kept_eigenvalues_stay_within_what_the_model_precision_applies():
+    """Correlation -(1 - 1e-14): the fit's eigenvalues reach about 1e-7 and 1e7 in the scaled space. A float64 chain
+    keeps them; a float32 chain clips them to [eps^(3/4), eps^(-3/4)] of float32, which applying the metric resolves."""
+    from jaxmc.nuts import nuts
+
+    dim, n = 4, 240
+    x, g = _gaussian_window(_correlated(dim, rho=-(1 - 1e-14), scales=np.ones(dim)), n, seed=8)
+    vals = {}
+    for dtype in (jnp.float64, jnp.float32):
+        adapt = alr.low_rank_adaptation(1000, DEFAULTS)
+        state, _, metric = adapt.init(nuts.init(jnp.ones(dim, dtype), lambda v: -0.5 * jnp.sum(v * v)))
+        capacity = state.draws.shape[0]
+        state = state._replace(draws=state.draws.at[:n].set(x.astype(dtype)),
+                               grads=state.grads.at[:n].set(g.astype(dtype)),
+                               slot_id=jnp.where(jnp.arange(capacity) < n, jnp.arange(capacity), -1),
+                               added=jnp.int32(n), fg_start=jnp.int32(0), bg_start=jnp.int32(200))
+        _, got = adapt.refit(state, 319, metric)
+        assert bool(got.active)
+        vals[dtype] = np.sort(np.asarray(got.vals, np.float64))
+    tiny = float(jnp.finfo(jnp.float32).eps) ** alr.EIGVAL_EPS_POWER
+    assert vals[jnp.float64][0] < tiny / 10 and vals[jnp.float64][-1] > 10 / tiny
+    np.testing.assert_allclose(vals[jnp.float32][[0, -1]], [tiny, 1 / tiny], rtol=1e-6)
+
+
 def test_resolve_mass_matrix_choices_and_errors():
     opts = DEFAULTS
     assert opts.mass_matrix == "auto"
