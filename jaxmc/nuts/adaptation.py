@@ -128,8 +128,9 @@ def inv_mass_from_grad(grad: Array) -> Array:
     return jnp.where(jnp.isfinite(var), var, jnp.ones_like(var))
 
 
-def _inv_mass_from_draws_grads(draw_var: Array, grad_var: Array, previous: Array) -> Array:
-    """``sqrt(var(draws) / var(grads))`` clipped; non-finite or zero entries keep ``previous``."""
+def inv_mass_from_draws_grads(draw_var: Array, grad_var: Array, previous: Array) -> Array:
+    """``sqrt(var(draws) / var(grads))`` clipped; non-finite or zero entries keep ``previous`` (the two may be sums
+    of squares instead of variances: only their ratio counts)."""
     var = jnp.sqrt(draw_var / grad_var)
     ok = jnp.isfinite(var) & (var != 0)
     return jnp.where(ok, jnp.clip(var, *VARIANCE_CLIP), previous)
@@ -262,7 +263,7 @@ def nutpie_adaptation(num_tune: int, options: NUTSOptions, schedule: NutpieSched
         _, draw_var = welford.final(fg_draw)
         _, grad_var = welford.final(fg_grad)
         new_inv_mass = jnp.where(
-            did_change, _inv_mass_from_draws_grads(draw_var, grad_var, inv_mass), inv_mass
+            did_change, inv_mass_from_draws_grads(draw_var, grad_var, inv_mass), inv_mass
         )
         last_update = jnp.where(did_change, draw, state.last_update)
 

@@ -10,11 +10,11 @@ import jax.numpy as jnp
 from . import dual_averaging as da
 from .adaptation import (
     NUTPIE_INITIAL_STEP,
-    VARIANCE_CLIP,
     Adaptation,
     NutpieSchedule,
     build_adaptation,
     initial_step_of,
+    inv_mass_from_draws_grads,
     inv_mass_from_grad,
     nutpie_schedule,
     nutpie_search_fns,
@@ -176,9 +176,7 @@ def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutof
     mean_g = jnp.sum(w * grads, 0) / n
     dx = (draws - mean_x) * w
     dg = (grads - mean_g) * w
-    var = jnp.sqrt(jnp.sum(dx * dx, 0) / jnp.sum(dg * dg, 0))
-    good = jnp.isfinite(var) & (var != 0)
-    inv_mass = jnp.where(good, jnp.clip(var, *VARIANCE_CLIP), previous.inv_mass)
+    inv_mass = inv_mass_from_draws_grads(jnp.sum(dx * dx, 0), jnp.sum(dg * dg, 0), previous.inv_mass)
     sigma = jnp.sqrt(inv_mass)
     xs, gs = dx / sigma, dg * sigma
     if dim <= FULL_SPACE_DIM or cutoff is None:

@@ -165,21 +165,29 @@ def test_the_window_buffer_holds_every_window(num_tune, moved):
         assert sorted(set(np.asarray(sizes).tolist())) == [80, 120, 180]
 
 
-def _state_with_window(dim, rho=-0.99, min_condition=None, seed=6):
-    """A low-rank adaptation of 1000 tuning steps whose foreground window holds 240 draws of a correlated Gaussian,
-    the latest 10 of them with gradients off the Gaussian's (an exact window gives the same fit from any of its
-    draws); the adaptation, the state, the initial metric, and the window's draws and gradients."""
+def _state_holding(x, g, min_condition=None):
+    """A low-rank adaptation of 1000 tuning steps (a chain of the dtype of ``x``) whose foreground window holds the
+    draws ``x`` and gradients ``g``, the latest 40 of them in the background window; the adaptation, the state and
+    the initial metric."""
     from jaxmc.nuts import nuts
 
+    n, dim = x.shape
     adapt = alr.low_rank_adaptation(1000, DEFAULTS, min_condition=min_condition)
-    state, _, metric = adapt.init(nuts.init(jnp.ones(dim), lambda x: -0.5 * jnp.sum(x * x)))
+    state, _, metric = adapt.init(nuts.init(jnp.ones(dim, x.dtype), lambda v: -0.5 * jnp.sum(v * v)))
+    capacity = state.draws.shape[0]
+    state = state._replace(draws=state.draws.at[:n].set(x), grads=state.grads.at[:n].set(g),
+                           slot_id=jnp.where(jnp.arange(capacity) < n, jnp.arange(capacity), -1),
+                           added=jnp.int32(n), fg_start=jnp.int32(0), bg_start=jnp.int32(n - 40))
+    return adapt, state, metric
+
+
+def _state_with_window(dim, rho=-0.99, min_condition=None, seed=6):
+    """:func:`_state_holding` 240 draws of a correlated Gaussian, the latest 10 of them with gradients off the
+    Gaussian's (an exact window gives the same fit from any of its draws); the adaptation, the state, the initial
+    metric, and the window's draws and gradients."""
     x, g = _gaussian_window(_correlated(dim, rho=rho, scales=np.ones(dim)), 240, seed=seed)
     g = g.at[230:].multiply(jnp.asarray(np.random.default_rng(seed).exponential(size=(10, 1))))
-    capacity = state.draws.shape[0]
-    state = state._replace(draws=state.draws.at[:240].set(x), grads=state.grads.at[:240].set(g),
-                           slot_id=jnp.where(jnp.arange(capacity) < 240, jnp.arange(capacity), -1),
-                           added=jnp.int32(240), fg_start=jnp.int32(0), bg_start=jnp.int32(200))
-    return adapt, state, metric, x, g
+    return (*_state_holding(x, g, min_condition), x, g)
 
 
 @pytest.mark.parametrize("dim", [4, 12])
@@ -209,17 +217,10 @@ def test_auto_asks_for_a_larger_condition_number_in_the_early_window():
 def test_a_float32_chain_fits_its_metric_in_float64():
     """Pairs with correlation -(1 - 1e-8): the fit's covariances span about 10^8 in the scaled space, beyond what
     float32 eigen-decompositions resolve. A float32 chain's refit gives the float64 fit of its window, in float32."""
-    from jaxmc.nuts import nuts
-
     dim, n = 6, 240
     x, g = _gaussian_window(_correlated(dim, rho=-(1 - 1e-8), scales=np.ones(dim)), n, seed=7)
     x, g = jnp.asarray(x, jnp.float32), jnp.asarray(g, jnp.float32)
-    adapt = alr.low_rank_adaptation(1000, DEFAULTS)
-    state, _, metric = adapt.init(nuts.init(jnp.ones(dim, jnp.float32), lambda v: -0.5 * jnp.sum(v * v)))
-    capacity = state.draws.shape[0]
-    state = state._replace(draws=state.draws.at[:n].set(x), grads=state.grads.at[:n].set(g),
-                           slot_id=jnp.where(jnp.arange(capacity) < n, jnp.arange(capacity), -1),
-                           added=jnp.int32(n), fg_start=jnp.int32(0), bg_start=jnp.int32(200))
+    adapt, state, metric = _state_holding(x, g)
     _, got = adapt.refit(state, 319, metric)
     assert got.inv_mass.dtype == got.vecs.dtype == got.vals.dtype == jnp.float32 and bool(got.active)
     valid = jnp.ones(n, bool)
@@ -235,19 +236,10 @@ def test_a_float32_chain_fits_its_metric_in_float64():
 def test_the_kept_eigenvalues_stay_within_what_the_model_precision_applies():
     """Correlation -(1 - 1e-14): the fit's eigenvalues reach about 1e-7 and 1e7 in the scaled space. A float64 chain
     keeps them; a float32 chain clips them to [eps^(3/4), eps^(-3/4)] of float32, which applying the metric resolves."""
-    from jaxmc.nuts import nuts
-
-    dim, n = 4, 240
-    x, g = _gaussian_window(_correlated(dim, rho=-(1 - 1e-14), scales=np.ones(dim)), n, seed=8)
+    x, g = _gaussian_window(_correlated(4, rho=-(1 - 1e-14), scales=np.ones(4)), 240, seed=8)
     vals = {}
     for dtype in (jnp.float64, jnp.float32):
-        adapt = alr.low_rank_adaptation(1000, DEFAULTS)
-        state, _, metric = adapt.init(nuts.init(jnp.ones(dim, dtype), lambda v: -0.5 * jnp.sum(v * v)))
-        capacity = state.draws.shape[0]
-        state = state._replace(draws=state.draws.at[:n].set(x.astype(dtype)),
-                               grads=state.grads.at[:n].set(g.astype(dtype)),
-                               slot_id=jnp.where(jnp.arange(capacity) < n, jnp.arange(capacity), -1),
-                               added=jnp.int32(n), fg_start=jnp.int32(0), bg_start=jnp.int32(200))
+        adapt, state, metric = _state_holding(x.astype(dtype), g.astype(dtype))
         _, got = adapt.refit(state, 319, metric)
         assert bool(got.active)
         vals[dtype] = np.sort(np.asarray(got.vals, np.float64))
