@@ -70,9 +70,9 @@ DENSE_MAX_DIM = 200
 #: eigen-decompositions resolve about 7 orders of magnitude of the 10^5 to 10^11 a correlated regression's fit spans
 #: (docs/mass-matrix.md); the metric is applied in the model's precision
 FIT_DTYPE = jnp.float64
-#: the kept eigenvalues are clipped to ``[eps^p, eps^-p]`` of the model's precision (float32: about [6e-6, 2e5], float64:
-#: [2e-12, 5e11]): applying ``I + U (diag(vals) - I) U^T`` cancels ``p`` in a direction whose eigenvalue is far below
-#: 1, leaving rounding of about ``eps / vals`` relative there (docs/mass-matrix.md: diamonds in float32)
+#: the kept eigenvalues are clipped to ``[eps^p, eps^-p]`` of the model's precision (float32: about [6e-6, 2e5],
+#: float64: [2e-12, 5e11]): applying ``I + U (diag(vals) - I) U^T`` cancels ``p`` in a direction whose eigenvalue is
+#: far below 1, leaving rounding of about ``eps / vals`` relative there (docs/mass-matrix.md: diamonds in float32)
 EIGVAL_EPS_POWER = 0.75
 
 
@@ -116,15 +116,16 @@ def resolve_mass_matrix(options: NUTSOptions, dim: int) -> str:
     return kind
 
 
-def spd_mean(a: Array, b: Array) -> Array:
-    """The SPD matrix ``S`` with ``S b S = a`` (the geometric mean of ``a`` and ``b^-1``):
-    ``S = b^(-1/2) (b^(1/2) a b^(1/2))^(1/2) b^(-1/2)``."""
+def spd_mean_eigh(a: Array, b: Array) -> tuple[Array, Array]:
+    """The eigen-decomposition ``(vals, vecs)`` of the SPD matrix ``S`` with ``S b S = a`` (the geometric mean of
+    ``a`` and ``b^-1``), worked in the eigenbasis ``V`` of ``b = V E V^T``: there ``S' = E^(-1/2) (E^(1/2) V^T a V
+    E^(1/2))^(1/2) E^(-1/2)`` and ``S = V S' V^T``, so the eigenvectors of ``S`` are ``V`` times those of ``S'``."""
     e, v = jnp.linalg.eigh(b)
-    b_half = (v * jnp.sqrt(e)) @ v.T
-    b_inv_half = (v / jnp.sqrt(e)) @ v.T
-    e2, v2 = jnp.linalg.eigh(b_half @ a @ b_half)
-    m_half = (v2 * jnp.sqrt(jnp.maximum(e2, 0.0))) @ v2.T
-    return b_inv_half @ m_half @ b_inv_half
+    root = jnp.sqrt(e)
+    outer = root[:, None] * root[None, :]
+    e2, v2 = jnp.linalg.eigh((v.T @ a @ v) * outer)
+    vals, w = jnp.linalg.eigh(((v2 * jnp.sqrt(jnp.maximum(e2, 0.0))) @ v2.T) / outer)
+    return vals, v @ w
 
 
 def _top_directions(z: Array, width: int, iterations: int = 3) -> Array:
@@ -189,14 +190,12 @@ def fit_metric(draws: Array, grads: Array, valid: Array, previous: Metric, cutof
         px, pg = xs @ basis, gs @ basis
     eye = jnp.eye(px.shape[1], dtype=dtype)
     cov_x, cov_g = px.T @ px, pg.T @ pg
-    vals, vecs = jnp.linalg.eigh(spd_mean(cov_x / gamma + eye, cov_g / gamma + eye))
-    extreme = jnp.abs(jnp.log(vals))
-    if cutoff is not None:
-        extreme = jnp.where((vals > cutoff) | (vals < 1.0 / cutoff), extreme, -1.0)
-    top, index = jax.lax.top_k(extreme, rank)
-    keep = top >= 0
-    kept = jnp.where(keep, vals[index], 1.0)
-    vecs = vecs[:, index]
+    vals, vecs = spd_mean_eigh(cov_x / gamma + eye, cov_g / gamma + eye)
+    keep = jnp.ones(vals.shape, bool) if cutoff is None else (vals > cutoff) | (vals < 1.0 / cutoff)
+    if rank < vals.shape[0]:  # the most extreme ones (|log(vals)| largest)
+        top, index = jax.lax.top_k(jnp.where(keep, jnp.maximum(vals, 1.0 / vals), 0.0), rank)
+        keep, vals, vecs = top > 0, vals[index], vecs[:, index]
+    kept = jnp.where(keep, vals, 1.0)
     if min_condition is not None:
         residual = residual_fisher(jnp.sum((xs + gs) ** 2), cov_x, cov_g, jnp.where(keep, vecs, 0.0), kept, n * dim)
         gaussian = residual <= max_residual

@@ -27,19 +27,27 @@ def _correlated(d, rho=-0.99, scales=None, pairs=None):
     return cov * np.outer(s, s)
 
 
-def test_spd_mean_solves_s_b_s_equals_a():
+def _spd_mean(a, b):
+    vals, vecs = alr.spd_mean_eigh(jnp.asarray(a), jnp.asarray(b))
+    return (np.asarray(vecs) * np.asarray(vals)) @ np.asarray(vecs).T
+
+
+def test_spd_mean_eigh_solves_s_b_s_equals_a():
     # nuts-rs' own example: the mean of diag(1, 4, 8) and diag(1, 1, 0.5)^-1 is diag(1, 2, 4)
-    out = alr.spd_mean(jnp.diag(jnp.array([1.0, 4.0, 8.0])), jnp.diag(jnp.array([1.0, 1.0, 0.5])))
+    out = _spd_mean(np.diag([1.0, 4.0, 8.0]), np.diag([1.0, 1.0, 0.5]))
     np.testing.assert_allclose(out, np.diag([1.0, 2.0, 4.0]), atol=1e-12)
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=(2, 6, 6))
     a, b = a @ a.T + np.eye(6), b @ b.T + np.eye(6)
-    s = np.asarray(alr.spd_mean(jnp.asarray(a), jnp.asarray(b)))
+    s = _spd_mean(a, b)
     np.testing.assert_allclose(s @ b @ s, a, rtol=1e-9, atol=1e-9)
-    assert np.all(np.linalg.eigvalsh(s) > 0)
+    vals, vecs = alr.spd_mean_eigh(jnp.asarray(a), jnp.asarray(b))
+    assert np.all(np.asarray(vals) > 0)
+    np.testing.assert_allclose(np.asarray(vecs).T @ np.asarray(vecs), np.eye(6), atol=1e-12)  # orthonormal
 
 
-@pytest.mark.parametrize("d", [6, 48])  # the whole space; the span of the leading directions (d > FULL_SPACE_DIM)
+@pytest.mark.parametrize("d", [6, 24, 48])  # the whole space (24: more dimensions than the rank kept); the span of
+# the leading directions (d > FULL_SPACE_DIM)
 def test_fit_recovers_a_gaussian_covariance(d):
     cov = _correlated(d, pairs=4)  # 8 eigenvalues far from 1: within the rank kept
     x, g = _gaussian_window(cov, 240)
@@ -61,6 +69,23 @@ def test_fit_recovers_a_gaussian_covariance(d):
     used = lam != 1.0
     np.testing.assert_allclose(u[:, used].T @ u[:, used], np.eye(used.sum()), atol=1e-8)
     assert np.all(u[:, ~used] == 0)
+
+
+def test_fit_keeps_the_most_extreme_eigenvalues_where_more_lie_outside_the_cutoff():
+    # 24 dimensions whose whitened eigenvalues span 10^-3 .. 10^3 (20 of them outside [1/2, 2]) and a rank of 16:
+    # the metric keeps the 16 of the full-rank fit's eigenvalues farthest from 1 on the log scale
+    d = 24
+    rng = np.random.default_rng(5)
+    q = np.linalg.qr(rng.normal(size=(d, d)))[0]
+    lam = np.concatenate([np.logspace(-3, 3, 20), [1.0, 1.1, 0.9, 1.2]])
+    x, g = _gaussian_window(q @ np.diag(lam) @ q.T, 2000)
+    valid = jnp.ones(2000, bool)
+    full, _ = alr.fit_metric(x, g, valid, mt.diagonal(jnp.ones(d), d), alr.EIGVAL_CUTOFF)
+    m, ok = alr.fit_metric(x, g, valid, mt.diagonal(jnp.ones(d), alr.MAX_RANK), alr.EIGVAL_CUTOFF)
+    outside = np.abs(np.log(np.asarray(full.vals)[np.asarray(full.vals) != 1.0]))
+    assert bool(ok) and outside.size > alr.MAX_RANK
+    np.testing.assert_allclose(np.sort(np.abs(np.log(np.asarray(m.vals)))), np.sort(outside)[-alr.MAX_RANK:],
+                               rtol=1e-10)
 
 
 def test_fit_keeps_nothing_for_an_uncorrelated_posterior_and_masks_invalid_rows():
