@@ -28,22 +28,22 @@ def _correlated(d, rho=-0.99, scales=None, pairs=None):
 
 
 def _spd_mean(a, b):
-    vals, vecs = alr.spd_mean_eigh(jnp.asarray(a), jnp.asarray(b))
-    return (np.asarray(vecs) * np.asarray(vals)) @ np.asarray(vecs).T
+    """``S`` rebuilt from ``spd_mean_eigh(a, b)``, with the decomposition ``(vals, vecs)``."""
+    vals, vecs = (np.asarray(v) for v in alr.spd_mean_eigh(jnp.asarray(a), jnp.asarray(b)))
+    return (vecs * vals) @ vecs.T, vals, vecs
 
 
 def test_spd_mean_eigh_solves_s_b_s_equals_a():
     # nuts-rs' own example: the mean of diag(1, 4, 8) and diag(1, 1, 0.5)^-1 is diag(1, 2, 4)
-    out = _spd_mean(np.diag([1.0, 4.0, 8.0]), np.diag([1.0, 1.0, 0.5]))
+    out, _, _ = _spd_mean(np.diag([1.0, 4.0, 8.0]), np.diag([1.0, 1.0, 0.5]))
     np.testing.assert_allclose(out, np.diag([1.0, 2.0, 4.0]), atol=1e-12)
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=(2, 6, 6))
     a, b = a @ a.T + np.eye(6), b @ b.T + np.eye(6)
-    s = _spd_mean(a, b)
+    s, vals, vecs = _spd_mean(a, b)
     np.testing.assert_allclose(s @ b @ s, a, rtol=1e-9, atol=1e-9)
-    vals, vecs = alr.spd_mean_eigh(jnp.asarray(a), jnp.asarray(b))
-    assert np.all(np.asarray(vals) > 0)
-    np.testing.assert_allclose(np.asarray(vecs).T @ np.asarray(vecs), np.eye(6), atol=1e-12)  # orthonormal
+    assert np.all(vals > 0)
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(6), atol=1e-12)  # orthonormal
 
 
 @pytest.mark.parametrize("d", [6, 24, 48])  # the whole space (24: more dimensions than the rank kept); the span of
