@@ -31,6 +31,7 @@ SLOW = {
     "glm_negative_binomial",
     "glm_ordinal_regression",
     "gp_latent",
+    "gp_marginal",
     "multivariate_lkj_cholesky",
     "survival_weibull_aft",
     "timeseries_stochastic_volatility",
