@@ -1,4 +1,5 @@
-"""Shared fixtures: `traces` counts how often the model's log density and the forward (predictive) draw are traced,
+"""The suite's process settings (a temporary program cache, XLA's optimization level for the tests' own programs) and
+shared fixtures: `traces` counts how often the model's log density and the forward (predictive) draw are traced,
 by wrapping them (Python runs them only while JAX traces a program)."""
 
 import atexit
@@ -16,6 +17,14 @@ atexit.register(shutil.rmtree, _CACHE_HOME, True)
 os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
 if os.environ.get("JAXMC_COMPILATION_CACHE", "1") not in ("0", "false", "False", ""):
     os.environ.pop("JAXMC_COMPILATION_CACHE", None)  # a path set by the user is not for the tests
+
+# Programs compiled without XLA options of their own (eager operations, the tests' own `jax.jit`, jaxmc's helpers such
+# as `compile_logp`) are compiled at XLA's lowest backend optimization level, which compiles them faster; the programs
+# jaxmc compiles with its options (sampler, `pm.draw`, predictive) set their own level and are compiled as for users.
+# A level already in XLA_FLAGS is kept; subprocesses started by the tests inherit the setting.
+_OPT_LEVEL = "--xla_backend_optimization_level"
+if _OPT_LEVEL not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_OPT_LEVEL}=0".strip()
 
 import pytest  # noqa: E402
 

@@ -96,10 +96,11 @@ def test_no_private_names_of_other_modules():
         for module, names in _imports(name, path):
             bad += [f"{name} imports {module}.{n}" for n in names
                     if n.startswith("_") and not n.startswith("__") and module != name]
+        aliases = _jaxmc_module_aliases(path)
         for node in ast.walk(ast.parse(path.read_text())):
             # `other_module._name` where other_module was imported from jaxmc
             if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__") \
-                    and isinstance(node.value, ast.Name) and node.value.id in _jaxmc_module_aliases(path):
+                    and isinstance(node.value, ast.Name) and node.value.id in aliases:
                 bad.append(f"{name} reads {node.value.id}.{node.attr}")
     assert bad == []
 

@@ -732,14 +732,14 @@ DRAWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def draws():
-    """20000 seeded draws of every DRAWS / HEAVY entry from the family's `random` (eager, so that JAX
-    compiles each sampler primitive once); `test_pm_draw` checks the `pm.draw` path on a few."""
-    rvs = [build(jaxmc) for _, build, _ in DRAWS] + [build(jaxmc) for build, _ in HEAVY]
-    keys = jax.random.split(jax.random.PRNGKey(123), len(rvs))
-    return [np.asarray(rv.owner.random(k, *rv.owner.params, size=(20000,)), dtype=float)
-            for rv, k in zip(rvs, keys)]
+def _draws(k):
+    """20000 seeded draws of entry k of DRAWS + HEAVY from the family's `random` (eager, so that JAX compiles each
+    sampler primitive once per process; each test draws its own family, so none is drawn in two test workers);
+    `test_pm_draw` checks the `pm.draw` path on a few."""
+    build = DRAWS[k][1] if k < len(DRAWS) else HEAVY[k - len(DRAWS)][0]
+    rv = build(jaxmc)
+    key = jax.random.split(jax.random.PRNGKey(123), len(DRAWS) + len(HEAVY))[k]
+    return np.asarray(rv.owner.random(key, *rv.owner.params, size=(20000,)), dtype=float)
 
 
 def test_pm_draw():
@@ -757,8 +757,8 @@ def test_pm_draw():
 
 
 @pytest.mark.parametrize("k", range(len(DRAWS)), ids=[d[0] for d in DRAWS])
-def test_draw_moments(k, draws):
-    x = draws[k]
+def test_draw_moments(k):
+    x = _draws(k)
     n = x.shape[0]
     assert x.shape == (20000,) and np.all(np.isfinite(x))
     mean, var = DRAWS[k][2]
@@ -776,8 +776,8 @@ HEAVY = [
 
 
 @pytest.mark.parametrize("k", range(len(HEAVY)), ids=["Cauchy", "HalfCauchy", "StudentT-heavy"])
-def test_draw_heavy_tails_median(k, draws):
-    x = draws[len(DRAWS) + k]
+def test_draw_heavy_tails_median(k):
+    x = _draws(len(DRAWS) + k)
     assert abs(np.mean(x < HEAVY[k][1]) - 0.5) < 5 * np.sqrt(0.25 / x.shape[0])
 
 
