@@ -80,9 +80,10 @@ class Truncated(Bounded):
             lc = log_diff_exp(lc, jnp.minimum(lcl, lc))
         lc = lc - lognorm
         if self._lb:
-            lc = jnp.where(value < lower, -jnp.inf, lc)
+            # at the bounds, set exactly: F(x) - F(lower) cancels to zero only where both are computed alike
+            lc = jnp.where(value < lower if self.discrete else value <= lower, -jnp.inf, lc)
         if self._ub:
-            lc = jnp.where(value <= upper, lc, 0.0)
+            lc = jnp.where(value < upper, lc, 0.0)
         return lc
 
     def in_support(self, value, *params):
