@@ -19,8 +19,9 @@ if os.environ.get("JAXMC_COMPILATION_CACHE", "1") not in ("0", "false", "False",
     os.environ.pop("JAXMC_COMPILATION_CACHE", None)  # a path set by the user is not for the tests
 
 # Programs compiled without XLA options of their own (eager operations, the tests' own `jax.jit`, jaxmc's helpers such
-# as `compile_logp`) are compiled at XLA's lowest backend optimization level, which compiles them faster; the programs
-# jaxmc compiles with its options (sampler, `pm.draw`, predictive) set their own level and are compiled as for users.
+# as `compile_logp`, predictive draws of 4M values or more) are compiled at XLA's lowest backend optimization level,
+# which compiles them faster; the programs jaxmc compiles with its options (sampler, `pm.draw`, smaller predictive
+# draws) set their own level and are compiled as for users.
 # A level already in XLA_FLAGS is kept; subprocesses started by the tests inherit the setting.
 _OPT_LEVEL = "--xla_backend_optimization_level"
 if _OPT_LEVEL not in os.environ.get("XLA_FLAGS", ""):
