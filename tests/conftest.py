@@ -1,6 +1,7 @@
-"""The suite's process settings (a temporary program cache, XLA's optimization level for the tests' own programs) and
-shared fixtures: `traces` counts how often the model's log density and the forward (predictive) draw are traced,
-by wrapping them (Python runs them only while JAX traces a program)."""
+"""The suite's process settings (a temporary program cache, XLA's optimization level for the tests' own programs,
+PyTensor's Python linker for PyMC's reference functions) and shared fixtures: `traces` counts how often the model's
+log density and the forward (predictive) draw are traced, by wrapping them (Python runs them only while JAX traces a
+program)."""
 
 import atexit
 import collections
@@ -27,12 +28,32 @@ _OPT_LEVEL = "--xla_backend_optimization_level"
 if _OPT_LEVEL not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_OPT_LEVEL}=0".strip()
 
+import sys  # noqa: E402
+
 import pytest  # noqa: E402
 
 from jaxmc import compile as jaxmc_compile  # noqa: E402
 from jaxmc import interrupt  # noqa: E402
 from jaxmc import predictive  # noqa: E402
 from jaxmc import progress  # noqa: E402
+
+
+def pytest_configure(config):
+    """The default suite (`-m 'not slow'`) evaluates PyMC's functions with PyTensor's Python linker (`linker=py`
+    in `PYTENSOR_FLAGS`, inherited by subprocesses): the same graphs and rewrites but the fusion of elementwise
+    operations (whose Python implementation takes at most 32 operands and loops over elements in Python), each
+    operation run by its Python implementation, so that nothing is compiled to C (PyMC 5) or with numba (PyMC 6).
+    On a fresh machine PyTensor's cache of compiled code is empty, and compiling it took most of the time of the
+    tests that compare with PyMC. Tests that sample with PyMC run in `tests.helpers.pytensor_compiled()`. The
+    slow tests sample with PyMC, so a selection that may hold them keeps PyTensor's own linker, as does a linker
+    or mode already set in `PYTENSOR_FLAGS` (or PyTensor imported before the suite starts)."""
+    markexpr = config.getoption("markexpr", "") or ""
+    if "not slow" not in markexpr or "slow" in markexpr.replace("not slow", ""):
+        return
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "linker" in flags or "mode" in flags or "pytensor" in sys.modules:  # imported: it has read its flags
+        return
+    os.environ["PYTENSOR_FLAGS"] = f"{flags},linker=py,optimizer_excluding=fusion".lstrip(",")
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""Shared test helpers: which PyMC is installed (`PYMC6`), PyMC parity of compiled log densities, transform
-Jacobian checks, and the compiled text of a model's sampler program."""
+"""Shared test helpers: which PyMC is installed (`PYMC6`), PyTensor's own linker for sampling with PyMC, PyMC
+parity of compiled log densities, transform Jacobian checks, and the compiled text of a model's sampler program."""
 
 from __future__ import annotations
 
+import contextlib
 from importlib import metadata
 
 import jax
@@ -20,6 +21,17 @@ def _pymc_major() -> int:
 #: the installed PyMC is 6.x: jaxmc follows PyMC 6 where 5.28 and 6 differ (docs/pymc-versions.md), so
 #: tests compare with PyMC directly there only when this is true
 PYMC6 = _pymc_major() >= 6
+
+
+@contextlib.contextmanager
+def pytensor_compiled():
+    """PyTensor's own linker inside the block (numba with PyMC 6, C with PyMC 5.28), for code that samples with
+    PyMC: the default suite's Python linker (tests/conftest.py) would run its many evaluations far too slowly.
+    The suite's rewrites stay as they are (PyTensor reads them once)."""
+    import pytensor
+
+    with pytensor.config.change_flags(linker="auto"):
+        yield
 
 
 def pymc_parity(build, n_points: int = 20, rtol: float = 1e-6, seed: int = 0, scale: float = 1.0,

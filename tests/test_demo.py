@@ -21,6 +21,7 @@ import pytest
 from jaxmc.convert import from_dict, group_dataset
 from jaxmc.datasets import COLUMNS, FEATURES, load_phones, phones_arrays
 from jaxmc.datasets import generate as gen
+from tests.helpers import pytensor_compiled
 
 DRAWS, TUNE, CHAINS = 1000, 500, 2
 Z_MAX = 4.0
@@ -173,7 +174,7 @@ def jaxmc_run():
 @pytest.fixture(scope="module")
 def pymc_run():
     pymc = pytest.importorskip("pymc")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), pytensor_compiled():
         warnings.simplefilter("ignore")
         return _flagship(pymc, random_seed=12, progressbar=False, cores=1, compute_convergence_checks=False)
 

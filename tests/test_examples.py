@@ -1,12 +1,13 @@
 """The examples corpus: published PyMC notebooks run as scripts with jaxmc, compared with stored PyMC results.
 
-Each script in tests/examples/ runs as `python -m jaxmc run SCRIPT OUT.json` in a subprocess and writes, for
-every posterior (or prior) element, its mean, sd and their Monte Carlo standard errors. The reference is the
-same script run with PyMC 6 (tests/examples/make_references.py). For each element and each of mean and sd,
+Each script in tests/examples/ runs as `python -m jaxmc run SCRIPT OUT.json` in a process of its own (a fork of one
+that imported jaxmc once, tests/script_server.py) and writes, for every posterior (or prior) element, its mean, sd
+and their Monte Carlo standard errors. The reference is the same script run with PyMC 6
+(tests/examples/make_references.py). For each element and each of mean and sd,
 z = (jaxmc - pymc) / sqrt(mcse_jaxmc^2 + mcse_pymc^2). A script fails when any |z| exceeds the Bonferroni
 bound that keeps the false-alarm rate of the whole corpus at ALPHA (ALPHA / scripts / (2 x elements) per
-test), or when jaxmc's divergences exceed 3 x PyMC's + 10. Set JAXMC_EXAMPLES_RUNNER=/path/to/runner.py to run scripts as
-`python runner.py SCRIPT OUT` instead of `python -m jaxmc run`.
+test), or when jaxmc's divergences exceed 3 x PyMC's + 10. Set JAXMC_EXAMPLES_RUNNER=/path/to/runner.py to run
+scripts as `python runner.py SCRIPT OUT` (a subprocess each) instead of `python -m jaxmc run`.
 """
 
 import importlib.util
@@ -18,6 +19,8 @@ import subprocess
 import sys
 
 import pytest
+
+from tests.script_server import ScriptServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "examples")
@@ -125,18 +128,31 @@ def check_against_reference(reference, result):
     return rows, bound
 
 
-def runner_command(script, out):
-    runner = os.environ.get("JAXMC_EXAMPLES_RUNNER")
-    if runner:
-        return [sys.executable, runner, script, out]
-    return [sys.executable, "-m", "jaxmc", "run", script, out]
-
-
 def run_script(command, name):
     proc = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=EXAMPLES)
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr)[-4000:]
         pytest.fail(f"{name} exited with {proc.returncode}:\n{tail}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def script_server():
+    server = ScriptServer()
+    yield server
+    server.close()
+
+
+def run_example(server, script, out, name):
+    """`python -m jaxmc run SCRIPT OUT` (in a fork of the server), or the JAXMC_EXAMPLES_RUNNER's command."""
+    runner = os.environ.get("JAXMC_EXAMPLES_RUNNER")
+    if runner:
+        return run_script([sys.executable, runner, script, out], name)
+    log = out + ".log"
+    returncode = server.run([script, out], EXAMPLES, log, TIMEOUT_S)
+    if returncode != 0:
+        with open(log) as fh:
+            tail = fh.read()[-4000:]
+        pytest.fail(f"{name} exited with {returncode}:\n{tail}", pytrace=False)
 
 
 def _params():
@@ -147,12 +163,12 @@ def _params():
 
 
 @pytest.mark.parametrize("name", _params())
-def test_example_matches_pymc(name, tmp_path):
+def test_example_matches_pymc(name, tmp_path, script_server):
     ref_path = os.path.join(REFERENCE, f"{name}.json")
     if not os.path.exists(ref_path):
         pytest.skip(f"no PyMC reference for {name}: run tests/examples/make_references.py {name}")
     out = str(tmp_path / f"{name}.json")
-    run_script(runner_command(os.path.join(EXAMPLES, f"{name}.py"), out), name)
+    run_example(script_server, os.path.join(EXAMPLES, f"{name}.py"), out, name)
     with open(ref_path) as fh, open(out) as fh2:
         check_against_reference(json.load(fh), json.load(fh2))
 
