@@ -128,11 +128,14 @@ def check_against_reference(reference, result):
     return rows, bound
 
 
+def _fail_on_error(name, returncode, output):
+    if returncode != 0:
+        pytest.fail(f"{name} exited with {returncode}:\n{output[-4000:]}", pytrace=False)
+
+
 def run_script(command, name):
     proc = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=EXAMPLES)
-    if proc.returncode != 0:
-        tail = (proc.stdout + proc.stderr)[-4000:]
-        pytest.fail(f"{name} exited with {proc.returncode}:\n{tail}", pytrace=False)
+    _fail_on_error(name, proc.returncode, proc.stdout + proc.stderr)
 
 
 @pytest.fixture(scope="session")
@@ -149,10 +152,8 @@ def run_example(server, script, out, name):
         return run_script([sys.executable, runner, script, out], name)
     log = out + ".log"
     returncode = server.run([script, out], EXAMPLES, log, TIMEOUT_S)
-    if returncode != 0:
-        with open(log) as fh:
-            tail = fh.read()[-4000:]
-        pytest.fail(f"{name} exited with {returncode}:\n{tail}", pytrace=False)
+    with open(log) as fh:
+        _fail_on_error(name, returncode, fh.read())
 
 
 def _params():
